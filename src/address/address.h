@@ -1,0 +1,47 @@
+/* address/address.h: RFC 5322 address lists (section 3.4, with the
+ * obsolete forms of 4.4) into the addr-specs the envelope needs.
+ *
+ * Pure: bytes in, structs out; no I/O, no config. */
+#ifndef MF_ADDRESS_ADDRESS_H
+#define MF_ADDRESS_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mf_error;
+
+/* A list of addr-specs, each a terminated string in SMTP form:
+ * local-part "@" domain, where the local part is a dot-atom or, when it
+ * needs it, a quoted string ("john doe"@example.org); an unqualified
+ * address ("root") has no "@". Comments, display names, group names and
+ * routes are dropped. Order is the order in the header. */
+struct addr_list {
+	char **addrs;
+	size_t count;
+	size_t cap;
+};
+
+void addr_list_init(struct addr_list *list);
+void addr_list_clear(struct addr_list *list);
+/* Append a copy of addr (len bytes) to the list. */
+void addr_list_add(struct addr_list *list, const char *addr, size_t len);
+
+/* Parse the body of an address header field (To, Cc, Bcc, From, Resent-*:
+ * the text after the colon, possibly folded with CRLF or LF + WSP) and
+ * append every addr-spec found to list. Empty members, trailing commas and
+ * empty groups ("undisclosed-recipients:;") add nothing. The input is
+ * counted and may contain NUL (which is an error).
+ * Errors: EX_DATAERR, permanent, with a message saying what is wrong and
+ * where ("unterminated quoted string", "missing '>'" ...); on error the
+ * addresses found before the bad one stay in list. */
+bool addr_list_parse(const char *text, size_t len, struct addr_list *list,
+		     struct mf_error *err);
+
+/* Check one envelope address given on the command line or in the config
+ * (-f, recipients): an addr-spec, optionally in <angle brackets>, with
+ * no CR, LF, NUL or other control character. On success *out is the bare
+ * addr-spec, owned by the caller. Errors: EX_USAGE/EX_DATAERR style
+ * EX_DATAERR, permanent. "<>" (the null sender) yields "". */
+bool addr_parse_mailbox(const char *text, char **out, struct mf_error *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* cli/options.h: sendmail-compatible command line into a plain struct.
+ *
+ * Pure: no I/O. Flags that only matter to a full MTA (-oem, -odi, -B8BITMIME,
+ * -oQ...) are accepted and ignored, because real callers pass them. */
+#ifndef MF_CLI_OPTIONS_H
+#define MF_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mf_error;
+
+enum cli_mode {
+	CLI_MODE_SEND = 0, /* default: read a message, relay it */
+	CLI_MODE_VERSION,  /* --version */
+	CLI_MODE_HELP,     /* --help */
+};
+
+/* Every pointer is borrowed from argv and lives as long as it does. */
+struct cli_options {
+	enum cli_mode mode;
+	bool read_recipients; /* -t: To, Cc, Bcc from the headers */
+	bool ignore_dots;     /* -i, -oi: a lone "." does not end input */
+	int verbose;          /* -v, counted */
+	const char *from;     /* -f, -r: envelope sender, or NULL */
+	const char *full_name;   /* -F: full name for a generated From */
+	const char *config_file; /* -C FILE, or NULL for the defaults */
+	const char *account;     /* -a NAME, or NULL */
+	const char *dsn_notify;  /* -N: accepted; used once DSN lands */
+	const char *dsn_return;  /* -R: accepted; used once DSN lands */
+	const char *dsn_envid;   /* -V: accepted; used once DSN lands */
+	char **recipients;       /* the operands after the options */
+	size_t recipient_count;
+};
+
+/* Parse argv (argv[0] is the program name). Errors: EX_USAGE, permanent,
+ * naming the offending option ("unknown option -x", "option -f needs an
+ * argument", "option -f: value contains a line break"). */
+bool cli_parse(int argc, char **argv, struct cli_options *opts,
+	       struct mf_error *err);
+
+/* The --help text (static, borrowed). */
+const char *cli_usage(void);
+
+#endif

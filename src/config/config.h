@@ -1,0 +1,86 @@
+/* config/config.h: the msmtprc-compatible configuration.
+ *
+ * File format (msmtp's, see doc/mailferry.1): one "keyword argument" per
+ * line; lines whose first non-blank is "#" are comments; an argument may be
+ * double-quoted with \" and \\ escapes; "defaults" starts settings that every
+ * later account inherits; "account NAME [: PARENT[,PARENT...]]" starts an
+ * account that first copies the defaults, then each parent in order, then
+ * its own lines. "account default : NAME" names the default account. */
+#ifndef MF_CONFIG_CONFIG_H
+#define MF_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mf_error;
+
+/* One bit per keyword, to know which an account set itself. */
+enum cfg_key {
+	CFG_HOST,
+	CFG_PORT,
+	CFG_TLS,
+	CFG_TLS_STARTTLS,
+	CFG_TLS_TRUST_FILE,
+	CFG_TLS_CERTCHECK,
+	CFG_AUTH,
+	CFG_USER,
+	CFG_PASSWORD,
+	CFG_FROM,
+	CFG_DOMAIN,
+	CFG_TIMEOUT,
+	CFG_KEY_COUNT
+};
+
+struct cfg_account {
+	char *name;
+	char *host;
+	unsigned port;          /* 0: 465 with implicit TLS, else 25 */
+	bool tls;
+	bool tls_starttls;      /* default on */
+	char *tls_trust_file;   /* NULL or "system": the system store */
+	bool tls_certcheck;     /* default on */
+	char *auth;             /* "off" (default), "on", or a mechanism */
+	char *user;
+	char *password;         /* secret: wiped on release */
+	char *from;
+	char *domain;           /* EHLO name; NULL: the host name */
+	unsigned timeout;       /* seconds for every network wait */
+	unsigned long set;      /* bit (1 << enum cfg_key) per own setting */
+	unsigned line;          /* where it was defined, for messages */
+};
+
+struct cfg {
+	char *file;                  /* name used in messages */
+	struct cfg_account defaults; /* the "defaults" section */
+	struct cfg_account *accounts;
+	size_t count;
+	bool has_password;           /* some line set a password */
+};
+
+void cfg_init(struct cfg *cfg);
+void cfg_clear(struct cfg *cfg);
+
+/* Parse the text of a configuration file (counted; NUL is an error) into
+ * cfg, which must be freshly initialised. file names the source in
+ * messages. Pure: no I/O.
+ * Errors: EX_CONFIG, permanent, "FILE:LINE: what is wrong". */
+bool cfg_parse(const char *text, size_t len, const char *file,
+	       struct cfg *cfg, struct mf_error *err);
+
+/* Read and parse a file. Refuses a file that sets a password and can be
+ * read by group or others (system: by others), or is not owned by the
+ * user. Errors: EX_CONFIG (syntax, permissions), EX_NOINPUT (missing). */
+bool cfg_load(const char *path, bool system_file, struct cfg *cfg,
+	      struct mf_error *err);
+
+/* Pick the account: name when given (-a), else "default", else the
+ * defaults section when it names a host. Result borrowed from cfg.
+ * Errors: EX_CONFIG. */
+const struct cfg_account *cfg_select(const struct cfg *cfg, const char *name,
+				     struct mf_error *err);
+
+/* The port to connect to: the configured one, else 465 for implicit TLS,
+ * else 25 (msmtp's defaults). */
+unsigned cfg_account_port(const struct cfg_account *acct);
+
+#endif

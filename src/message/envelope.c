@@ -1,0 +1,148 @@
+/* message/envelope.c: envelope recipients and sender from the command line
+ * and the header fields (sendmail -t semantics; RFC 5322 3.6.3). */
+#include "config.h"
+
+#include "message/envelope.h"
+
+#include "message/header.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+/* Same mailbox: local parts exactly, domains ignoring ASCII case. */
+static bool
+same_address(const char *a, const char *b)
+{
+	const char *at_a = strrchr(a, '@');
+	const char *at_b = strrchr(b, '@');
+	size_t la = at_a ? (size_t)(at_a - a) : strlen(a);
+	size_t lb = at_b ? (size_t)(at_b - b) : strlen(b);
+
+	if (la != lb || memcmp(a, b, la) != 0)
+		return false;
+	if (!at_a || !at_b)
+		return !at_a && !at_b;
+	return strcasecmp(at_a, at_b) == 0;
+}
+
+/* Move the addresses of from into out, skipping ones already there. */
+static bool
+merge_unique(struct addr_list *out, struct addr_list *from,
+	     struct mf_error *err)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < out->count && !dup; j++)
+			dup = same_address(out->addrs[j], from->addrs[i]);
+		if (dup)
+			continue;
+		if (out->count >= LIMIT_RECIPIENTS) {
+			err_set(err, EX_DATAERR, ERR_PERMANENT,
+				"more than %u recipients",
+				(unsigned)LIMIT_RECIPIENTS);
+			return false;
+		}
+		addr_list_add(out, from->addrs[i], strlen(from->addrs[i]));
+	}
+	return true;
+}
+
+bool
+msg_envelope_recipients(const struct msg_headers *h, char *const *args,
+			size_t nargs, bool read_headers,
+			struct addr_list *out, struct mf_error *err)
+{
+	static const char *const fields[] = { "To", "Cc", "Bcc" };
+	struct addr_list found;
+	bool ok = false;
+
+	addr_list_init(&found);
+	for (size_t i = 0; i < nargs; i++) {
+		if (!addr_list_parse(args[i], strlen(args[i]), &found, err)) {
+			err_prefix(err, "recipient argument %zu: ", i + 1);
+			goto out;
+		}
+	}
+	for (size_t k = 0; read_headers && k < 3; k++) {
+		for (size_t i = msg_headers_find(h, fields[k], 0);
+		     i < h->count; i = msg_headers_find(h, fields[k], i + 1)) {
+			size_t len;
+			const char *v = msg_field_value(&h->fields[i], &len);
+			if (!addr_list_parse(v, len, &found, err)) {
+				err_prefix(err, "%s header: ", fields[k]);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < found.count; i++) {
+		if (found.addrs[i][0] == '\0') {
+			err_set(err, EX_DATAERR, ERR_PERMANENT,
+				"empty recipient address");
+			goto out;
+		}
+	}
+	if (!merge_unique(out, &found, err))
+		goto out;
+	if (out->count == 0) {
+		err_set(err, EX_USAGE, ERR_PERMANENT,
+			read_headers ? "no recipients: no address on the "
+				       "command line or in To, Cc or Bcc"
+				     : "no recipients given (use -t to read "
+				       "them from the message)");
+		goto out;
+	}
+	ok = true;
+out:
+	addr_list_clear(&found);
+	return ok;
+}
+
+bool
+msg_envelope_sender(const struct msg_headers *h, const char *cli_from,
+		    const char *cfg_from, char **out, struct mf_error *err)
+{
+	struct addr_list from;
+	size_t i;
+	bool ok = false;
+
+	if (cli_from != NULL) {
+		if (!addr_parse_mailbox(cli_from, out, err)) {
+			err_prefix(err, "envelope sender (-f): ");
+			return false;
+		}
+		return true;
+	}
+	if (cfg_from != NULL) {
+		if (!addr_parse_mailbox(cfg_from, out, err)) {
+			err_prefix(err, "configured from: ");
+			return false;
+		}
+		return true;
+	}
+	addr_list_init(&from);
+	i = msg_headers_find(h, "From", 0);
+	if (i < h->count) {
+		size_t len;
+		const char *v = msg_field_value(&h->fields[i], &len);
+		if (!addr_list_parse(v, len, &from, err)) {
+			err_prefix(err, "From header: ");
+			goto out;
+		}
+	}
+	if (from.count == 0) {
+		err_set(err, EX_USAGE, ERR_PERMANENT,
+			"no envelope sender: give -f ADDRESS, set 'from' in "
+			"the configuration, or add a From header");
+		goto out;
+	}
+	*out = xstrdup(from.addrs[0]);
+	ok = true;
+out:
+	addr_list_clear(&from);
+	return ok;
+}

@@ -1,0 +1,528 @@
+/* smtp/client.c: the SMTP client engine (RFC 5321 3.1-3.3, 4.1; RFC 3207
+ * STARTTLS; RFC 4954 AUTH; RFC 2920 PIPELINING; RFC 6152 8BITMIME).
+ *
+ * Every reply line is checked by smtp/reply.c before anything acts on it.
+ * Commands go through one output buffer so that a pipelined group leaves
+ * in one write; the -v transcript shows each line, with AUTH payloads
+ * replaced by a placeholder. */
+#include "config.h"
+
+#include "smtp/client.h"
+
+#include "log/log.h"
+#include "sasl/sasl.h"
+#include "util/error.h"
+#include "util/limits.h"
+#include "util/secret.h"
+#include "util/stream.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+/* Data is handed to the stream in writes of about this size. */
+#define OUT_FLUSH 65536
+/* Input is split for dot-stuffing so one piece at most doubles. */
+#define DATA_PIECE 32768
+
+static const char *const state_names[SMTP_STATE_COUNT] = {
+	[SMTP_STATE_CONNECTED] = "CONNECTED",
+	[SMTP_STATE_GREETED] = "GREETED",
+	[SMTP_STATE_EHLO] = "EHLO",
+	[SMTP_STATE_STARTTLS] = "STARTTLS",
+	[SMTP_STATE_AUTH] = "AUTH",
+	[SMTP_STATE_MAIL] = "MAIL",
+	[SMTP_STATE_DATA] = "DATA",
+	[SMTP_STATE_DONE] = "DONE",
+	[SMTP_STATE_QUIT] = "QUIT",
+};
+
+const char *
+smtp_state_name(enum smtp_state state)
+{
+	if ((unsigned)state >= SMTP_STATE_COUNT)
+		return "?";
+	return state_names[state];
+}
+
+static void
+set_state(struct smtp_session *s, enum smtp_state state)
+{
+	if (s->state != state)
+		log_debug("smtp: %s -> %s", smtp_state_name(s->state),
+			  smtp_state_name(state));
+	s->state = state;
+}
+
+void
+smtp_session_init(struct smtp_session *s, struct stream *stream,
+		  bool encrypted)
+{
+	memset(s, 0, sizeof(*s));
+	s->stream = stream;
+	s->encrypted = encrypted;
+	s->state = SMTP_STATE_CONNECTED;
+	smtp_reply_init(&s->reply);
+	buf_init(&s->in, LIMIT_REPLY_LINE + 4096);
+	buf_init(&s->out, LIMIT_COMMAND_LINE + 4 * OUT_FLUSH);
+	dotstuff_init(&s->dot);
+}
+
+void
+smtp_session_clear(struct smtp_session *s)
+{
+	smtp_reply_clear(&s->reply);
+	buf_clear(&s->in);
+	buf_clear_secret(&s->out);
+}
+
+void
+smtp_session_set_stream(struct smtp_session *s, struct stream *stream,
+			bool encrypted)
+{
+	s->stream = stream;
+	s->encrypted = encrypted;
+	memset(&s->caps, 0, sizeof(s->caps));
+	buf_reset(&s->in);
+}
+
+bool
+smtp_input_pending(const struct smtp_session *s)
+{
+	return s->in.len > 0;
+}
+
+static bool
+flush_out(struct smtp_session *s, struct mf_error *err)
+{
+	bool ok = true;
+
+	if (s->out.len)
+		ok = s->stream->write(s->stream, s->out.data, s->out.len, err);
+	if (!ok)
+		err_prefix(err, "sending to server: ");
+	/* Commands may hold AUTH payloads: wipe as well as forget. */
+	secret_wipe(s->out.data, s->out.len);
+	buf_reset(&s->out);
+	return ok;
+}
+
+/* Queue one command line. shown is what -v prints (NULL: the line). */
+static bool
+queue_cmd(struct smtp_session *s, const char *line, const char *shown,
+	  struct mf_error *err)
+{
+	size_t len = strlen(line);
+
+	if (len > LIMIT_COMMAND_LINE || !buf_append(&s->out, line, len) ||
+	    !buf_append(&s->out, "\r\n", 2)) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL, "command too long");
+		return false;
+	}
+	shown = shown ? shown : line;
+	log_transcript("-->", shown, strlen(shown));
+	return true;
+}
+
+static bool
+queue_cmdf(struct smtp_session *s, struct mf_error *err, const char *fmt,
+	   ...) __attribute__((format(printf, 3, 4)));
+
+static bool
+queue_cmdf(struct smtp_session *s, struct mf_error *err, const char *fmt,
+	   ...)
+{
+	char line[LIMIT_ADDRESS + 128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT, "command too long");
+		return false;
+	}
+	return queue_cmd(s, line, NULL, err);
+}
+
+/* Read one line (without its line ending) into s->in's front; returns its
+ * length in *len. The caller consumes it. */
+static bool
+read_line(struct smtp_session *s, size_t *len, struct mf_error *err)
+{
+	char chunk[4096];
+
+	for (;;) {
+		const char *nl = s->in.len
+					 ? memchr(s->in.data, '\n', s->in.len)
+					 : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - s->in.data);
+			if (n > 0 && s->in.data[n - 1] == '\r')
+				n--;
+			*len = n;
+			return true;
+		}
+		if (s->in.len > LIMIT_REPLY_LINE) {
+			err_set(err, EX_PROTOCOL, ERR_TEMPORARY,
+				"invalid reply from server (line longer than "
+				"%u bytes)", (unsigned)LIMIT_REPLY_LINE);
+			return false;
+		}
+		ssize_t r = s->stream->read(s->stream, chunk, sizeof(chunk),
+					    err);
+		if (r < 0) {
+			err_prefix(err, "reading from server: ");
+			return false;
+		}
+		if (r == 0) {
+			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+				"server closed the connection%s%s",
+				s->state == SMTP_STATE_CONNECTED ? "" : " after ",
+				s->state == SMTP_STATE_CONNECTED
+					? ""
+					: smtp_state_name(s->state));
+			return false;
+		}
+		if (!buf_append(&s->in, chunk, (size_t)r)) {
+			err_set(err, EX_PROTOCOL, ERR_TEMPORARY,
+				"invalid reply from server (line too long)");
+			return false;
+		}
+	}
+}
+
+/* Read one complete (possibly multi-line) reply into s->reply. */
+static bool
+read_reply(struct smtp_session *s, struct mf_error *err)
+{
+	smtp_reply_reset(&s->reply);
+	do {
+		size_t len, used;
+		bool ok;
+
+		if (!read_line(s, &len, err))
+			return false;
+		log_transcript("<--", s->in.data, len);
+		ok = smtp_reply_add_line(&s->reply, s->in.data, len, err);
+		used = (size_t)((char *)memchr(s->in.data, '\n', s->in.len) -
+				s->in.data) + 1;
+		buf_consume(&s->in, used);
+		if (!ok)
+			return false;
+	} while (!s->reply.complete);
+	return true;
+}
+
+/* Flush, read a reply, and require the given class (2 or 3). */
+static bool
+expect(struct smtp_session *s, int klass, enum smtp_stage stage,
+       const char *what, struct mf_error *err)
+{
+	if (!flush_out(s, err) || !read_reply(s, err))
+		return false;
+	if (s->reply.code / 100 != klass) {
+		smtp_status_error(&s->reply, stage, what, err);
+		return false;
+	}
+	return true;
+}
+
+bool
+smtp_greeting(struct smtp_session *s, struct mf_error *err)
+{
+	if (!expect(s, 2, SMTP_STAGE_GREETING, NULL, err))
+		return false;
+	if (s->reply.code != 220) {
+		smtp_status_error(&s->reply, SMTP_STAGE_GREETING, NULL, err);
+		return false;
+	}
+	set_state(s, SMTP_STATE_GREETED);
+	return true;
+}
+
+bool
+smtp_ehlo(struct smtp_session *s, const char *domain, struct mf_error *err)
+{
+	if (!queue_cmdf(s, err, "EHLO %s", domain) || !flush_out(s, err) ||
+	    !read_reply(s, err))
+		return false;
+	if (s->reply.code == 250) {
+		smtp_caps_parse(&s->reply, &s->caps);
+		set_state(s, SMTP_STATE_EHLO);
+		return true;
+	}
+	if (!((s->reply.code >= 500 && s->reply.code <= 504) ||
+	      s->reply.code == 550)) {
+		smtp_status_error(&s->reply, SMTP_STAGE_EHLO, NULL, err);
+		return false;
+	}
+	/* An SMTP server without the service extensions (RFC 5321 3.2). */
+	if (!queue_cmdf(s, err, "HELO %s", domain) ||
+	    !expect(s, 2, SMTP_STAGE_EHLO, NULL, err))
+		return false;
+	memset(&s->caps, 0, sizeof(s->caps));
+	set_state(s, SMTP_STATE_EHLO);
+	return true;
+}
+
+bool
+smtp_starttls(struct smtp_session *s, struct mf_error *err)
+{
+	if (!queue_cmd(s, "STARTTLS", NULL, err) ||
+	    !expect(s, 2, SMTP_STAGE_STARTTLS, NULL, err))
+		return false;
+	if (s->reply.code != 220) {
+		smtp_status_error(&s->reply, SMTP_STAGE_STARTTLS, NULL, err);
+		return false;
+	}
+	if (smtp_input_pending(s)) {
+		err_set(err, EX_PROTOCOL, ERR_TEMPORARY,
+			"server sent data after its STARTTLS reply and before"
+			" the TLS handshake (possible injection); refusing");
+		return false;
+	}
+	set_state(s, SMTP_STATE_STARTTLS);
+	return true;
+}
+
+bool
+smtp_auth(struct smtp_session *s, struct sasl_session *sasl,
+	  struct mf_error *err)
+{
+	const char *mech = sasl_session_mechanism(sasl);
+	char shown[64];
+	char *resp = NULL;
+	struct buf cmd;
+	enum sasl_step st = SASL_STEP_MORE;
+	bool ok = false;
+
+	buf_init(&cmd, LIMIT_COMMAND_LINE);
+	set_state(s, SMTP_STATE_AUTH);
+	snprintf(shown, sizeof(shown), "AUTH %s", mech);
+	if (sasl_session_client_first(sasl)) {
+		st = sasl_session_step(sasl, "", &resp, err);
+		if (st == SASL_STEP_ERROR)
+			goto out;
+		/* RFC 4954 4: an empty initial response is sent as "=". */
+		if (!buf_printf(&cmd, "AUTH %s %s", mech,
+				*resp ? resp : "=")) {
+			err_set(err, EX_SOFTWARE, ERR_LOCAL,
+				"AUTH response too long");
+			goto out;
+		}
+		snprintf(shown, sizeof(shown), "AUTH %s <redacted>", mech);
+		secret_free(resp);
+		resp = NULL;
+	} else if (!buf_printf(&cmd, "AUTH %s", mech)) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL, "AUTH command too long");
+		goto out;
+	}
+	if (!queue_cmd(s, buf_cstr(&cmd), shown, err))
+		goto out;
+	buf_clear_secret(&cmd);
+	for (;;) {
+		if (!flush_out(s, err) || !read_reply(s, err))
+			goto out;
+		if (s->reply.code == 235)
+			break;
+		if (s->reply.code != 334) {
+			smtp_status_error(&s->reply, SMTP_STAGE_AUTH, mech,
+					  err);
+			goto out;
+		}
+		if (s->reply.lines != 1) {
+			err_set(err, EX_PROTOCOL, ERR_TEMPORARY,
+				"invalid AUTH challenge from server");
+			goto out;
+		}
+		st = sasl_session_step(sasl, buf_cstr(&s->reply.text), &resp,
+				       err);
+		if (st == SASL_STEP_ERROR) {
+			/* Cancel the exchange (RFC 4954 4), then fail. */
+			queue_cmd(s, "*", NULL, err);
+			flush_out(s, err);
+			goto out;
+		}
+		if (!queue_cmd(s, resp, "<redacted>", err))
+			goto out;
+		secret_free(resp);
+		resp = NULL;
+	}
+	/* SCRAM proves the server knows the password in its last challenge;
+	 * a server that says 235 before that has proven nothing. */
+	if (st != SASL_STEP_DONE && strncmp(mech, "SCRAM-", 6) == 0) {
+		err_set(err, EX_NOPERM, ERR_PERMANENT,
+			"AUTH %s: server accepted without proving it knows "
+			"the password; refusing to continue", mech);
+		goto out;
+	}
+	ok = true;
+out:
+	secret_free(resp);
+	buf_clear_secret(&cmd);
+	return ok;
+}
+
+/* Record the reply in s->reply as recipient i's outcome. */
+static void
+record_rcpt(struct smtp_session *s, bool mail_ok,
+	    const struct mf_error *mail_err, const char *rcpt,
+	    struct smtp_rcpt_result *r)
+{
+	char what[LIMIT_ADDRESS + 3];
+
+	err_clear(&r->error);
+	r->code = s->reply.code;
+	r->accepted = mail_ok && s->reply.code / 100 == 2;
+	if (r->accepted)
+		return;
+	if (!mail_ok) {
+		r->error = *mail_err;
+		return;
+	}
+	snprintf(what, sizeof(what), "<%s>", rcpt);
+	smtp_status_error(&s->reply, SMTP_STAGE_RCPT, what, &r->error);
+}
+
+bool
+smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
+	      size_t count, bool body_8bit, struct smtp_rcpt_result *results,
+	      size_t *accepted, struct mf_error *err)
+{
+	/* With PIPELINING, recipients go in groups of this many before the
+	 * replies are read, so neither side blocks on a full socket buffer
+	 * (RFC 2920 3.2). Without it, one at a time. */
+	size_t window = s->caps.pipelining ? 100 : 1;
+	bool mail_read = false, mail_ok = false, data_ok;
+	size_t sent = 0, done = 0;
+	struct mf_error mail_err;
+	const struct mf_error *first_rcpt_err = NULL;
+
+	*accepted = 0;
+	err_clear(&mail_err);
+	if (count == 0)
+		BUG("envelope without recipients");
+	set_state(s, SMTP_STATE_MAIL);
+	if (!queue_cmdf(s, err, "MAIL FROM:<%s>%s", from,
+			body_8bit && s->caps.eightbitmime ? " BODY=8BITMIME"
+							  : ""))
+		return false;
+	if (!s->caps.pipelining) {
+		if (!expect(s, 2, SMTP_STAGE_MAIL, NULL, err))
+			return false;
+		mail_read = mail_ok = true;
+	}
+	while (done < count) {
+		while (sent < count && sent - done < window) {
+			if (!queue_cmdf(s, err, "RCPT TO:<%s>", rcpts[sent]))
+				return false;
+			sent++;
+		}
+		if (s->caps.pipelining && sent == count &&
+		    !queue_cmd(s, "DATA", NULL, err))
+			return false;
+		if (!flush_out(s, err))
+			return false;
+		if (!mail_read) {
+			if (!read_reply(s, err))
+				return false;
+			mail_read = true;
+			mail_ok = s->reply.code / 100 == 2;
+			if (!mail_ok)
+				smtp_status_error(&s->reply, SMTP_STAGE_MAIL,
+						  NULL, &mail_err);
+		}
+		for (; done < sent; done++) {
+			if (!read_reply(s, err))
+				return false;
+			record_rcpt(s, mail_ok, &mail_err, rcpts[done],
+				    &results[done]);
+			if (results[done].accepted)
+				(*accepted)++;
+			else if (first_rcpt_err == NULL)
+				first_rcpt_err = &results[done].error;
+		}
+	}
+	if (!s->caps.pipelining) {
+		if (*accepted == 0) {
+			*err = *first_rcpt_err;
+			return false;
+		}
+		if (!queue_cmd(s, "DATA", NULL, err) || !flush_out(s, err))
+			return false;
+	}
+	if (!read_reply(s, err))
+		return false;
+	data_ok = s->reply.code == 354;
+	if (data_ok && *accepted == 0) {
+		/* A server that accepts DATA without a valid recipient
+		 * (RFC 2920 3.1): end the empty data at once. */
+		struct mf_error ignored;
+		err_clear(&ignored);
+		if (queue_cmd(s, ".", NULL, &ignored) &&
+		    flush_out(s, &ignored))
+			read_reply(s, &ignored);
+		data_ok = false;
+	}
+	if (!mail_ok) {
+		*err = mail_err;
+		return false;
+	}
+	if (*accepted == 0) {
+		*err = *first_rcpt_err;
+		return false;
+	}
+	if (!data_ok) {
+		smtp_status_error(&s->reply, SMTP_STAGE_DATA, NULL, err);
+		return false;
+	}
+	set_state(s, SMTP_STATE_DATA);
+	dotstuff_init(&s->dot);
+	log_transcript("-->", "<message data>", 14);
+	return true;
+}
+
+bool
+smtp_data_write(struct smtp_session *s, const char *p, size_t len,
+		struct mf_error *err)
+{
+	while (len > 0) {
+		size_t n = len < DATA_PIECE ? len : DATA_PIECE;
+
+		if (s->out.len >= OUT_FLUSH && !flush_out(s, err))
+			return false;
+		if (!dotstuff_append(&s->dot, p, n, &s->out))
+			BUG("data buffer ceiling");
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+bool
+smtp_data_end(struct smtp_session *s, struct mf_error *err)
+{
+	const char *end = dotstuff_end(&s->dot);
+
+	if (!buf_append_str(&s->out, end))
+		BUG("data buffer ceiling");
+	log_transcript("-->", ".", 1);
+	if (!expect(s, 2, SMTP_STAGE_DATA_END, NULL, err))
+		return false;
+	set_state(s, SMTP_STATE_DONE);
+	return true;
+}
+
+void
+smtp_quit(struct smtp_session *s)
+{
+	struct mf_error ignored;
+
+	err_clear(&ignored);
+	if (queue_cmd(s, "QUIT", NULL, &ignored) && flush_out(s, &ignored))
+		read_reply(s, &ignored);
+	set_state(s, SMTP_STATE_QUIT);
+}
