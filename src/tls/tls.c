@@ -12,6 +12,8 @@
 #include "util/stream.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@ struct tls_stream {
 	struct stream base; /* first: a struct stream * is a tls_stream * */
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t cred;
+	int fd;
+	unsigned timeout;
 };
 
 static ssize_t
@@ -29,22 +33,39 @@ tls_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
 {
 	struct tls_stream *t = (struct tls_stream *)s;
 
-	for (;;) {
+	/* GNUTLS_E_AGAIN also comes after a TLS 1.3 post-handshake message
+	 * (a session ticket) that carried no data; only a poll() that runs
+	 * out of time is a timeout. The retries are bounded. */
+	for (int tries = 0; tries < 64; tries++) {
 		ssize_t n = gnutls_record_recv(t->session, buf, len);
 		if (n >= 0)
 			return n;
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
-		if (n == GNUTLS_E_AGAIN)
+		if (n == GNUTLS_E_AGAIN) {
+			struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+			int rc;
+			if (gnutls_record_check_pending(t->session) > 0)
+				continue;
+			do
+				rc = poll(&pfd, 1,
+					  t->timeout ? (int)t->timeout * 1000
+						     : -1);
+			while (rc < 0 && errno == EINTR);
+			if (rc > 0)
+				continue;
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
 				"timed out waiting for the server");
-		else if (n == GNUTLS_E_PREMATURE_TERMINATION)
+		} else if (n == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
 		else
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY, "TLS: %s",
 				gnutls_strerror((int)n));
 		return -1;
 	}
+	err_set(err, EX_PROTOCOL, ERR_TEMPORARY,
+		"TLS: no data after repeated post-handshake messages");
+	return -1;
 }
 
 static bool
@@ -189,6 +210,8 @@ tls_stream_start(int fd, const struct tls_options *opts,
 	if (opts->certcheck)
 		gnutls_session_set_verify_cert(t->session, opts->host, 0);
 	gnutls_transport_set_int(t->session, fd);
+	t->fd = fd;
+	t->timeout = opts->timeout;
 	if (opts->timeout)
 		gnutls_handshake_set_timeout(t->session,
 					     opts->timeout * 1000);
