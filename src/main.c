@@ -54,6 +54,17 @@ main(int argc, char **argv)
 	case CLI_MODE_HELP:
 		fputs(cli_usage(), stdout);
 		return EX_OK;
+	case CLI_MODE_MAILQ:
+	case CLI_MODE_QUEUE_RUN:
+		/* This version never queues: a temporary failure is reported
+		 * to the caller (exit 75), who keeps the message. */
+		if (opts.mode == CLI_MODE_MAILQ)
+			printf("Mail queue is empty\n");
+		return EX_OK;
+	case CLI_MODE_NEWALIASES:
+		fprintf(stderr, "mailferry: newaliases: aliases are not "
+				"supported by this version; nothing to do\n");
+		return EX_OK;
 	case CLI_MODE_SEND:
 		break;
 	}

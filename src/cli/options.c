@@ -28,6 +28,8 @@ static const char usage_text[] =
 	"  -a ACCOUNT      use this account of the configuration\n"
 	"  -v              show the SMTP dialogue (secrets redacted)\n"
 	"  -N, -R, -V      DSN options (accepted)\n"
+	"  -bp             list the queue (as mailq)\n"
+	"  -q              deliver queued messages\n"
 	"  -o..., -B..., -e..., -bm  accepted for compatibility, ignored\n"
 	"      --version   print the version\n"
 	"      --help      print this help\n";
@@ -77,6 +79,14 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 	int i;
 
 	memset(opts, 0, sizeof(*opts));
+	if (argc > 0 && argv[0] != NULL) {
+		const char *base = strrchr(argv[0], '/');
+		base = base ? base + 1 : argv[0];
+		if (strcmp(base, "mailq") == 0)
+			opts->mode = CLI_MODE_MAILQ;
+		else if (strcmp(base, "newaliases") == 0)
+			opts->mode = CLI_MODE_NEWALIASES;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
@@ -173,12 +183,24 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 				return false;
 			break;
 		}
+		case 'q':
+			/* -q, -qf, -q30m (sendmail's run interval: one run). */
+			opts->mode = CLI_MODE_QUEUE_RUN;
+			break;
 		case 'b':
-			/* -bm is "deliver mail", the default mode. The other
-			 * modes (-bp, -bs, -bi) come with the queue and SMTP
-			 * server modes. */
+			/* -bm is "deliver mail", the default mode; -bp lists
+			 * the queue, -bi rebuilds aliases. -bs (SMTP on stdin)
+			 * comes later. */
 			if (strcmp(arg, "-bm") == 0)
 				break;
+			if (strcmp(arg, "-bp") == 0) {
+				opts->mode = CLI_MODE_MAILQ;
+				break;
+			}
+			if (strcmp(arg, "-bi") == 0) {
+				opts->mode = CLI_MODE_NEWALIASES;
+				break;
+			}
 			err_set(err, EX_USAGE, ERR_PERMANENT,
 				"option %s is not supported by this version",
 				arg);

@@ -14,6 +14,9 @@ enum cli_mode {
 	CLI_MODE_SEND = 0, /* default: read a message, relay it */
 	CLI_MODE_VERSION,  /* --version */
 	CLI_MODE_HELP,     /* --help */
+	CLI_MODE_MAILQ,    /* argv[0] "mailq", -bp: list the queue */
+	CLI_MODE_NEWALIASES, /* argv[0] "newaliases", -bi */
+	CLI_MODE_QUEUE_RUN,  /* -q, -qf...: deliver what is queued */
 };
 
 /* Every pointer is borrowed from argv and lives as long as it does. */
@@ -33,7 +36,8 @@ struct cli_options {
 	size_t recipient_count;
 };
 
-/* Parse argv (argv[0] is the program name). Errors: EX_USAGE, permanent,
+/* Parse argv. The mode starts from the base name of argv[0] ("mailq",
+ * "newaliases", anything else: send), as sendmail's links expect. Errors: EX_USAGE, permanent,
  * naming the offending option ("unknown option -x", "option -f needs an
  * argument", "option -f: value contains a line break"). */
 bool cli_parse(int argc, char **argv, struct cli_options *opts,
