@@ -111,19 +111,20 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 		}
 		switch (arg[1]) {
 		case 't':
-			if (arg[2] != '\0')
-				goto unknown;
-			opts->read_recipients = true;
-			break;
 		case 'i':
-			if (arg[2] != '\0')
-				goto unknown;
-			opts->ignore_dots = true;
-			break;
 		case 'v':
-			if (strspn(arg + 1, "v") != strlen(arg + 1))
+			/* Flags without a value may be bundled as getopt
+			 * allows: "-ti" (sendmail, Postfix, exim), "-vv". */
+			if (strspn(arg + 1, "tiv") != strlen(arg + 1))
 				goto unknown;
-			opts->verbose += (int)strlen(arg + 1);
+			for (const char *f = arg + 1; *f; f++) {
+				if (*f == 't')
+					opts->read_recipients = true;
+				else if (*f == 'i')
+					opts->ignore_dots = true;
+				else
+					opts->verbose++;
+			}
 			break;
 		case 'f':
 		case 'r':

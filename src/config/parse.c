@@ -280,7 +280,12 @@ apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 				return false;
 			}
 		}
-		snprintf(msg, msg_size, "unknown keyword '%s'", keyword);
+		/* Echo only the word-like start: a typo such as
+		 * password"secret" must not print the secret. */
+		size_t shown = strspn(keyword, "abcdefghijklmnopqrstuvwxyz_");
+		snprintf(msg, msg_size, "unknown keyword '%.*s%s'",
+			 (int)(shown < 40 ? shown : 40), keyword,
+			 keyword[shown] ? "..." : "");
 		return false;
 	}
 
@@ -398,8 +403,13 @@ start_account(struct cfg *cfg, const char *arg, unsigned line, char msg[],
 		return NULL;
 	}
 
+	/* As msmtp: copy the defaults as they are now, but do not count
+	 * them as the account's own settings (msmtp's "acc->mask = 0"), so
+	 * a child of this account takes the defaults current at its own
+	 * definition, not this account's older copy. */
 	account_init(&acct);
 	account_inherit(&acct, &cfg->defaults);
+	acct.set = 0;
 	if (colon) {
 		const char *p = colon + 1;
 		while (*p) {
@@ -425,8 +435,8 @@ start_account(struct cfg *cfg, const char *arg, unsigned line, char msg[],
 			p += n;
 		}
 	}
-	/* Inherited settings count as set, so children of this account
-	 * inherit them too; its own lines then override. */
+	/* Settings inherited from parents count as set, so children of
+	 * this account inherit them too; its own lines then override. */
 	acct.name = name;
 	acct.line = line;
 	cfg->accounts = xreallocarray(cfg->accounts, cfg->count + 1,
@@ -446,10 +456,16 @@ cfg_parse(const char *text, size_t len, const char *file, struct cfg *cfg,
 
 	free(cfg->file);
 	cfg->file = xstrdup(file);
-	if (memchr(text, '\0', len) != NULL) {
-		err_set(err, EX_CONFIG, ERR_PERMANENT,
-			"%s: contains a NUL byte", file);
-		return false;
+	{
+		const char *nul = len ? memchr(text, '\0', len) : NULL;
+
+		if (nul != NULL) {
+			for (const char *q = text; q < nul; q++)
+				line += *q == '\n';
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"%s:%u: NUL byte in line", file, line + 1);
+			return false;
+		}
 	}
 	while (pos < len) {
 		const char *start = text + pos;

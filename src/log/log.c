@@ -24,6 +24,9 @@ log_is_verbose(void)
 	return log_verbosity > 0;
 }
 
+static void log_vprint(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void
 log_vprint(const char *prefix, const char *fmt, va_list ap)
 {

@@ -133,8 +133,11 @@ header_line(struct msg_reader *r, struct mf_error *err)
 	bool first = r->state == MSG_READ_FIRST_LINE;
 
 	r->state = MSG_READ_HEADERS;
-	if (first && len >= 5 && memcmp(p, "From ", 5) == 0)
-		return true; /* mbox separator line */
+	/* mbox separator line; "From : x" (obsolete syntax, RFC 5322
+	 * 4.5) is a header field and is kept. */
+	if (first && len >= 5 && memcmp(p, "From ", 5) == 0 &&
+	    msg_field_name_len(p, len) == 0)
+		return true;
 	if (len == 0) {
 		r->state = MSG_READ_BODY;
 		return flush_field(r, err);
@@ -260,11 +263,12 @@ msg_reader_finish(struct msg_reader *r, struct mf_error *err)
 			return false;
 		break;
 	case MSG_READ_BODY:
+		/* A held "." followed by the end of input is a lone "." on
+		 * the last line, as in the header phase (and Postfix). */
 		if (r->dot_held) {
 			r->dot_held = false;
-			if (!body_emit(r, ".", 1, err))
-				return false;
-			r->line_start = false;
+			r->state = MSG_READ_DONE;
+			break;
 		}
 		if (!r->line_start && !body_event(r, 0, true, err))
 			return false;

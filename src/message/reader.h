@@ -4,8 +4,9 @@
  * as they come, so memory does not grow with the body.
  *
  * Rules (doc/mailferry.1, "Input"):
- *  - Line endings: LF, CRLF and CR+LF all become CRLF. A CR not followed
- *    by LF is a line break too (so "CR CR LF" is never sent).
+ *  - Line endings: LF, CRLF and CR+LF all become CRLF. A CR, or a run of
+ *    CRs, not followed by LF is one line break too (so "CR CR LF" is never
+ *    sent, and old Mac CR-only text keeps its lines).
  *  - A NUL byte anywhere is refused (EX_DATAERR): it cannot be sent
  *    intact over SMTP and dropping it would change the message silently.
  *  - A leading mbox "From " line is dropped.

@@ -54,7 +54,9 @@ buf_reserve(struct buf *b, size_t len)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	/* Never more than max bytes plus the terminator; written as
+	 * cap - 1 > max because max + 1 wraps to 0 for max == SIZE_MAX. */
+	if (cap - 1 > b->max)
 		cap = b->max + 1;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;

@@ -53,6 +53,9 @@ err_escape(const char *src, size_t len, char *dst, size_t dst_size)
 
 /* Format into a scratch buffer, then escape into the message. The format
  * arguments may include untrusted text; escaping happens once, here. */
+static void err_vformat(char *dst, size_t dst_size, const char *fmt,
+			va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 err_vformat(char *dst, size_t dst_size, const char *fmt, va_list ap)
 {
@@ -85,13 +88,23 @@ err_prefix(struct mf_error *err, const char *fmt, ...)
 {
 	char prefix[ERR_MSG_MAX];
 	char old[ERR_MSG_MAX];
+	size_t plen, olen;
 	va_list ap;
 
 	memcpy(old, err->msg, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
 	va_start(ap, fmt);
 	err_vformat(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	/* prefix + old, cut to the buffer (not snprintf "%s%s": gcc's
+	 * -Wformat-truncation rejects that at -O0/-O1 with -Werror). */
+	plen = strlen(prefix);
+	olen = strlen(old);
+	if (olen > sizeof(err->msg) - 1 - plen)
+		olen = sizeof(err->msg) - 1 - plen;
+	memcpy(err->msg, prefix, plen);
+	memcpy(err->msg + plen, old, olen);
+	err->msg[plen + olen] = '\0';
 }
 
 void
