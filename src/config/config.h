@@ -14,23 +14,16 @@
 
 struct mf_error;
 
-/* One bit per keyword, to know which an account set itself. */
-enum cfg_key {
-	CFG_HOST,
-	CFG_PORT,
-	CFG_TLS,
-	CFG_TLS_STARTTLS,
-	CFG_TLS_TRUST_FILE,
-	CFG_TLS_CERTCHECK,
-	CFG_AUTH,
-	CFG_USER,
-	CFG_PASSWORD,
-	CFG_FROM,
-	CFG_DOMAIN,
-	CFG_TIMEOUT,
-	CFG_KEY_COUNT
+/* Header repair switches with msmtp's values. */
+enum cfg_repair {
+	CFG_REPAIR_AUTO = 0, /* add the field when it is missing (default) */
+	CFG_REPAIR_ON,       /* always set it (From: replace an existing one) */
+	CFG_REPAIR_OFF,      /* leave the header alone */
 };
 
+/* One account: every keyword's value. Which keywords an account set
+ * itself is kept in `set`, one bit per entry of the keyword table in
+ * parse.c, so that inheritance copies exactly those. */
 struct cfg_account {
 	char *name;
 	char *host;
@@ -43,9 +36,16 @@ struct cfg_account {
 	char *user;
 	char *password;         /* secret: wiped on release */
 	char *from;
-	char *domain;           /* EHLO name; NULL: the host name */
-	unsigned timeout;       /* seconds for every network wait */
-	unsigned long set;      /* bit (1 << enum cfg_key) per own setting */
+	char *from_full_name;   /* display name for an added From */
+	char *domain;           /* EHLO name, Message-ID domain */
+	unsigned timeout;       /* seconds for every network wait; 0: none */
+	unsigned set_from_header;  /* enum cfg_repair, default auto */
+	unsigned set_date_header;  /* auto or off */
+	unsigned set_msgid_header; /* auto or off */
+	bool remove_bcc_headers;   /* default on */
+	bool undisclosed_recipients; /* To/Cc/Bcc -> To: undisclosed-... */
+	bool encode_headers;       /* RFC 2047 for raw 8-bit text; on */
+	unsigned long long set; /* own settings, one bit per keyword */
 	unsigned line;          /* where it was defined, for messages */
 };
 

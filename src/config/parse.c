@@ -17,39 +17,82 @@
 #include "util/limits.h"
 #include "util/secret.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
-static const char *const key_names[CFG_KEY_COUNT] = {
-	[CFG_HOST] = "host",
-	[CFG_PORT] = "port",
-	[CFG_TLS] = "tls",
-	[CFG_TLS_STARTTLS] = "tls_starttls",
-	[CFG_TLS_TRUST_FILE] = "tls_trust_file",
-	[CFG_TLS_CERTCHECK] = "tls_certcheck",
-	[CFG_AUTH] = "auth",
-	[CFG_USER] = "user",
-	[CFG_PASSWORD] = "password",
-	[CFG_FROM] = "from",
-	[CFG_DOMAIN] = "domain",
-	[CFG_TIMEOUT] = "timeout",
+/* How a keyword's argument is read and stored. */
+enum kw_type {
+	KW_STRING,   /* any text; NULL when empty and !nonempty */
+	KW_SECRET,   /* like KW_STRING, wiped on release */
+	KW_BOOL,     /* on | off | empty (on) */
+	KW_PORT,     /* 1..65535 */
+	KW_TIMEOUT,  /* off | 1..86400 seconds */
+	KW_REPAIR,   /* auto | on | off (choices limit which) */
+	KW_AUTH,     /* on | off | a mechanism name */
 };
+
+struct keyword {
+	const char *name;
+	enum kw_type type;
+	size_t offset;      /* of the field in struct cfg_account */
+	bool nonempty;      /* an empty argument is an error */
+	bool allow_on;      /* KW_REPAIR: "on" is meaningful */
+	bool empty_unsets;  /* KW_STRING: "" means no value (NULL) */
+};
+
+#define F(field) offsetof(struct cfg_account, field)
+
+/* Every keyword this version implements, with msmtp's meaning (see
+ * doc/mailferry.1). The index is the account's `set` bit. */
+static const struct keyword keywords[] = {
+	{ "host", KW_STRING, F(host), true, false, false },
+	{ "port", KW_PORT, F(port), false, false, false },
+	{ "tls", KW_BOOL, F(tls), false, false, false },
+	{ "tls_starttls", KW_BOOL, F(tls_starttls), false, false, false },
+	{ "tls_trust_file", KW_STRING, F(tls_trust_file), false, false, true },
+	{ "tls_certcheck", KW_BOOL, F(tls_certcheck), false, false, false },
+	{ "auth", KW_AUTH, F(auth), false, false, false },
+	{ "user", KW_STRING, F(user), false, false, false },
+	{ "password", KW_SECRET, F(password), false, false, false },
+	{ "from", KW_STRING, F(from), false, false, false },
+	{ "from_full_name", KW_STRING, F(from_full_name), false, false, false },
+	{ "domain", KW_STRING, F(domain), true, false, false },
+	{ "timeout", KW_TIMEOUT, F(timeout), false, false, false },
+	{ "set_from_header", KW_REPAIR, F(set_from_header), true, true, false },
+	{ "set_date_header", KW_REPAIR, F(set_date_header), true, false, false },
+	{ "set_msgid_header", KW_REPAIR, F(set_msgid_header), true, false, false },
+	{ "remove_bcc_headers", KW_BOOL, F(remove_bcc_headers), false,
+	  false, false },
+	{ "undisclosed_recipients", KW_BOOL, F(undisclosed_recipients), false,
+	  false, false },
+	/* mailferry's own */
+	{ "encode_headers", KW_BOOL, F(encode_headers), false, false, false },
+};
+
+#define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))
+_Static_assert(sizeof(keywords) / sizeof(keywords[0]) <= 64,
+	       "one bit per keyword in cfg_account.set");
 
 /* msmtp keywords that a later version implements. */
 static const char *const later_keys[] = {
 	"source_ip", "proxy_host", "proxy_port", "socket", "protocol",
 	"passwordeval", "eval", "tls_crl_file", "tls_fingerprint",
 	"tls_key_file", "tls_cert_file", "tls_priorities",
-	"tls_host_override", "tls_min_dh_prime_bits", "from_full_name",
-	"allow_from_override", "dsn_notify", "dsn_return", "set_from_header",
-	"set_date_header", "set_msgid_header", "set_to_header",
-	"remove_bcc_headers", "undisclosed_recipients", "logfile",
+	"tls_host_override", "tls_min_dh_prime_bits", "allow_from_override",
+	"dsn_notify", "dsn_return", "set_to_header", "logfile",
 	"logfile_time_format", "syslog", "aliases", "maildomain", "auto_from",
 	"add_missing_from_header", "add_missing_date_header", "tls_nocertcheck",
 	"tls_force_sslv3", "keepbcc", NULL,
 };
+
+static char **
+field_str(struct cfg_account *a, const struct keyword *k)
+{
+	return (char **)((char *)a + k->offset);
+}
 
 static void
 account_init(struct cfg_account *a)
@@ -58,83 +101,68 @@ account_init(struct cfg_account *a)
 	a->tls_starttls = true;
 	a->tls_certcheck = true;
 	a->timeout = 60;
+	a->set_from_header = CFG_REPAIR_AUTO;
+	a->set_date_header = CFG_REPAIR_AUTO;
+	a->set_msgid_header = CFG_REPAIR_AUTO;
+	a->remove_bcc_headers = true;
+	a->encode_headers = true;
 }
 
 static void
 account_clear(struct cfg_account *a)
 {
 	free(a->name);
-	free(a->host);
-	free(a->tls_trust_file);
-	free(a->auth);
-	free(a->user);
-	secret_free(a->password);
-	free(a->from);
-	free(a->domain);
+	for (size_t i = 0; i < KEYWORD_COUNT; i++) {
+		const struct keyword *k = &keywords[i];
+		if (k->type == KW_SECRET)
+			secret_free(*field_str(a, k));
+		else if (k->type == KW_STRING || k->type == KW_AUTH)
+			free(*field_str(a, k));
+	}
 	account_init(a);
 }
 
-static char *
-dup_or_null(const char *s)
+/* Copy the value of keyword k from src to dst. */
+static void
+copy_value(struct cfg_account *dst, const struct cfg_account *src,
+	   const struct keyword *k)
 {
-	return s ? xstrdup(s) : NULL;
+	const char *from = (const char *)src + k->offset;
+	char *to = (char *)dst + k->offset;
+
+	switch (k->type) {
+	case KW_STRING:
+	case KW_SECRET:
+	case KW_AUTH: {
+		char *const *sp = (char *const *)(const void *)from;
+		char **dp = (char **)(void *)to;
+		if (k->type == KW_SECRET)
+			secret_free(*dp);
+		else
+			free(*dp);
+		*dp = *sp ? xstrdup(*sp) : NULL;
+		break;
+	}
+	case KW_BOOL:
+		memcpy(to, from, sizeof(bool));
+		break;
+	case KW_PORT:
+	case KW_TIMEOUT:
+	case KW_REPAIR:
+		memcpy(to, from, sizeof(unsigned));
+		break;
+	}
 }
 
 /* Copy into dst every setting src made itself (src->set). */
 static void
 account_inherit(struct cfg_account *dst, const struct cfg_account *src)
 {
-	for (int k = 0; k < CFG_KEY_COUNT; k++) {
-		if (!(src->set & (1UL << k)))
+	for (size_t i = 0; i < KEYWORD_COUNT; i++) {
+		if (!(src->set & (1ULL << i)))
 			continue;
-		switch ((enum cfg_key)k) {
-		case CFG_HOST:
-			free(dst->host);
-			dst->host = dup_or_null(src->host);
-			break;
-		case CFG_PORT:
-			dst->port = src->port;
-			break;
-		case CFG_TLS:
-			dst->tls = src->tls;
-			break;
-		case CFG_TLS_STARTTLS:
-			dst->tls_starttls = src->tls_starttls;
-			break;
-		case CFG_TLS_TRUST_FILE:
-			free(dst->tls_trust_file);
-			dst->tls_trust_file = dup_or_null(src->tls_trust_file);
-			break;
-		case CFG_TLS_CERTCHECK:
-			dst->tls_certcheck = src->tls_certcheck;
-			break;
-		case CFG_AUTH:
-			free(dst->auth);
-			dst->auth = dup_or_null(src->auth);
-			break;
-		case CFG_USER:
-			free(dst->user);
-			dst->user = dup_or_null(src->user);
-			break;
-		case CFG_PASSWORD:
-			secret_free(dst->password);
-			dst->password = dup_or_null(src->password);
-			break;
-		case CFG_FROM:
-			free(dst->from);
-			dst->from = dup_or_null(src->from);
-			break;
-		case CFG_DOMAIN:
-			free(dst->domain);
-			dst->domain = dup_or_null(src->domain);
-			break;
-		case CFG_TIMEOUT:
-			dst->timeout = src->timeout;
-			break;
-		case CFG_KEY_COUNT:
-			break;
-		}
-		dst->set |= 1UL << k;
+		copy_value(dst, src, &keywords[i]);
+		dst->set |= 1ULL << i;
 	}
 }
 
@@ -251,27 +279,22 @@ parse_uint(const char *arg, unsigned long min, unsigned long max,
 	return true;
 }
 
-static void
-set_string(char **field, const char *arg)
-{
-	free(*field);
-	*field = xstrdup(arg);
-}
-
 /* Apply "keyword arg" to an account. Returns false with msg set. */
 static bool
 apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 	      const char *arg, char msg[], size_t msg_size)
 {
-	int key = -1;
+	const struct keyword *k = NULL;
+	size_t idx;
+	char *target = NULL;
 
-	for (int k = 0; k < CFG_KEY_COUNT; k++) {
-		if (strcmp(keyword, key_names[k]) == 0) {
-			key = k;
+	for (idx = 0; idx < KEYWORD_COUNT; idx++) {
+		if (strcmp(keyword, keywords[idx].name) == 0) {
+			k = &keywords[idx];
 			break;
 		}
 	}
-	if (key < 0) {
+	if (k == NULL) {
 		for (size_t i = 0; later_keys[i]; i++) {
 			if (strcmp(keyword, later_keys[i]) == 0) {
 				snprintf(msg, msg_size,
@@ -288,38 +311,76 @@ apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 			 keyword[shown] ? "..." : "");
 		return false;
 	}
-
-	switch ((enum cfg_key)key) {
-	case CFG_HOST:
-		if (*arg == '\0')
-			goto needs_value;
-		set_string(&a->host, arg);
+	if (k->nonempty && *arg == '\0') {
+		snprintf(msg, msg_size, "%s needs a value", keyword);
+		return false;
+	}
+	target = (char *)a + k->offset;
+	switch (k->type) {
+	case KW_STRING: {
+		char **dp = (char **)(void *)target;
+		free(*dp);
+		*dp = *arg || !k->empty_unsets ? xstrdup(arg) : NULL;
 		break;
-	case CFG_PORT:
-		if (!parse_uint(arg, 1, 65535, &a->port)) {
+	}
+	case KW_SECRET: {
+		char **dp = (char **)(void *)target;
+		secret_free(*dp);
+		*dp = xstrdup(arg);
+		cfg->has_password = true;
+		break;
+	}
+	case KW_BOOL: {
+		bool v;
+		if (!parse_bool(arg, &v)) {
+			snprintf(msg, msg_size, "%s: '%s' is not 'on' or 'off'",
+				 keyword, arg);
+			return false;
+		}
+		memcpy(target, &v, sizeof(v));
+		break;
+	}
+	case KW_PORT: {
+		unsigned v;
+		if (!parse_uint(arg, 1, 65535, &v)) {
 			snprintf(msg, msg_size,
 				 "port: '%s' is not a number from 1 to 65535",
 				 arg);
 			return false;
 		}
+		memcpy(target, &v, sizeof(v));
 		break;
-	case CFG_TLS:
-		if (!parse_bool(arg, &a->tls))
-			goto bad_bool;
+	}
+	case KW_TIMEOUT: {
+		unsigned v = 0;
+		if (strcmp(arg, "off") != 0 && !parse_uint(arg, 1, 86400, &v)) {
+			snprintf(msg, msg_size,
+				 "timeout: '%s' is not 'off' or a number of "
+				 "seconds from 1 to 86400", arg);
+			return false;
+		}
+		memcpy(target, &v, sizeof(v));
 		break;
-	case CFG_TLS_STARTTLS:
-		if (!parse_bool(arg, &a->tls_starttls))
-			goto bad_bool;
+	}
+	case KW_REPAIR: {
+		unsigned v;
+		if (strcmp(arg, "auto") == 0)
+			v = CFG_REPAIR_AUTO;
+		else if (strcmp(arg, "off") == 0)
+			v = CFG_REPAIR_OFF;
+		else if (k->allow_on && strcmp(arg, "on") == 0)
+			v = CFG_REPAIR_ON;
+		else {
+			snprintf(msg, msg_size, "%s: '%s' is not one of %s",
+				 keyword, arg,
+				 k->allow_on ? "auto, on, off" : "auto, off");
+			return false;
+		}
+		memcpy(target, &v, sizeof(v));
 		break;
-	case CFG_TLS_CERTCHECK:
-		if (!parse_bool(arg, &a->tls_certcheck))
-			goto bad_bool;
-		break;
-	case CFG_TLS_TRUST_FILE:
-		free(a->tls_trust_file);
-		a->tls_trust_file = *arg ? xstrdup(arg) : NULL;
-		break;
-	case CFG_AUTH:
+	}
+	case KW_AUTH: {
+		char **dp = (char **)(void *)target;
 		if (*arg == '\0')
 			arg = "on";
 		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0 &&
@@ -331,47 +392,13 @@ apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 				 "login, scram-sha-1, scram-sha-256", arg);
 			return false;
 		}
-		set_string(&a->auth, arg);
-		break;
-	case CFG_USER:
-		set_string(&a->user, arg);
-		break;
-	case CFG_PASSWORD:
-		secret_free(a->password);
-		a->password = xstrdup(arg);
-		cfg->has_password = true;
-		break;
-	case CFG_FROM:
-		set_string(&a->from, arg);
-		break;
-	case CFG_DOMAIN:
-		if (*arg == '\0')
-			goto needs_value;
-		set_string(&a->domain, arg);
-		break;
-	case CFG_TIMEOUT:
-		if (strcmp(arg, "off") == 0) {
-			a->timeout = 0;
-		} else if (!parse_uint(arg, 1, 86400, &a->timeout)) {
-			snprintf(msg, msg_size,
-				 "timeout: '%s' is not 'off' or a number of "
-				 "seconds from 1 to 86400", arg);
-			return false;
-		}
-		break;
-	case CFG_KEY_COUNT:
+		free(*dp);
+		*dp = xstrdup(arg);
 		break;
 	}
-	a->set |= 1UL << key;
+	}
+	a->set |= 1ULL << idx;
 	return true;
-
-needs_value:
-	snprintf(msg, msg_size, "%s needs a value", keyword);
-	return false;
-bad_bool:
-	snprintf(msg, msg_size, "%s: '%s' is not 'on' or 'off'", keyword,
-		 arg);
-	return false;
 }
 
 /* "account NAME [: PARENT[,PARENT...]]": add the account to cfg. */
