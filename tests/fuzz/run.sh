@@ -11,7 +11,7 @@ seconds=${3:-20}
 status=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in address header config reply; do
+for target in address header config reply rfc2047 longlines; do
 	bin="$build/tests/fuzz/fuzz_$target"
 	if [ ! -x "$bin" ]; then
 		echo "fuzz $target: FAILED (not built: $bin)"
@@ -22,7 +22,7 @@ for target in address header config reply; do
 	[ -d "$src/tests/fuzz/corpus/$target" ] &&
 		cp "$src/tests/fuzz/corpus/$target"/* "$work/$target/" 2>/dev/null
 	if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$work/crash-$target-" "$work/$target" \
+		-print_final_stats=1 -artifact_prefix="$work/crash-$target-" "$work/$target" \
 		>"$work/$target.log" 2>&1; then
 		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$')
 		[ -n "$runs" ] || runs=$(grep -o '#[0-9]*' "$work/$target.log" | tail -1 | tr -d '#')
