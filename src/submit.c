@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -67,6 +69,22 @@ load_config(const char *cli_file, struct cfg *cfg, struct mf_error *err)
 	return true;
 }
 
+/* Read and drop what is left on fd, so a caller still writing never gets
+ * SIGPIPE because we stopped early on an error. */
+static void
+drain(int fd)
+{
+	char chunk[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+	}
+}
+
 /* Read the whole message from fd into headers and the spool. */
 static bool
 read_message(int fd, bool ignore_dots, struct msg_headers *headers,
@@ -88,8 +106,10 @@ read_message(int fd, bool ignore_dots, struct msg_headers *headers,
 		}
 		if (n == 0)
 			break;
-		if (!msg_reader_push(&reader, chunk, (size_t)n, err))
+		if (!msg_reader_push(&reader, chunk, (size_t)n, err)) {
+			drain(fd);
 			goto out;
+		}
 	}
 	if (!msg_reader_finish(&reader, err))
 		goto out;
@@ -100,6 +120,70 @@ out:
 		err_prefix(err, "message: ");
 	msg_reader_clear(&reader);
 	return ok;
+}
+
+static enum msg_add
+repair_mode(unsigned cfg_value)
+{
+	switch (cfg_value) {
+	case CFG_REPAIR_ON:
+		return MSG_ADD_ALWAYS;
+	case CFG_REPAIR_OFF:
+		return MSG_ADD_NEVER;
+	default:
+		return MSG_ADD_AUTO;
+	}
+}
+
+/* The Message-ID domain: the account's domain, else the host name. */
+static void
+local_domain(const struct cfg_account *acct, char *out, size_t size)
+{
+	if (acct->domain) {
+		snprintf(out, size, "%s", acct->domain);
+		return;
+	}
+	if (gethostname(out, size) != 0 || out[0] == '\0')
+		snprintf(out, size, "localhost");
+	out[size - 1] = '\0';
+}
+
+/* Repair the headers as the account says: needs the clock, the host name
+ * and randomness, which message/ does not touch. */
+static bool
+repair_headers(const struct cli_options *opts,
+	       const struct cfg_account *acct, const char *sender,
+	       struct msg_headers *headers, struct mf_error *err)
+{
+	char date[64], msgid[512], domain[256];
+	unsigned char rnd[8];
+	time_t now = time(NULL);
+	struct tm local, utc;
+	struct msg_repair r = {
+		.remove_bcc = acct->remove_bcc_headers,
+		.date = repair_mode(acct->set_date_header),
+		.message_id = repair_mode(acct->set_msgid_header),
+		.from = repair_mode(acct->set_from_header),
+		.undisclosed = acct->undisclosed_recipients,
+		.encode = acct->encode_headers,
+		.from_address = sender,
+		.from_name = opts->full_name ? opts->full_name
+					     : acct->from_full_name,
+	};
+
+	localtime_r(&now, &local);
+	gmtime_r(&now, &utc);
+	msg_format_date(&local, local.tm_gmtoff, date, sizeof(date));
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		/* Uniqueness still holds by time and process id. */
+		memset(rnd, 0, sizeof(rnd));
+	}
+	local_domain(acct, domain, sizeof(domain));
+	msg_format_message_id(&utc, (long)getpid(), rnd, domain, msgid,
+			      sizeof(msgid));
+	r.date_value = date;
+	r.message_id_value = msgid;
+	return msg_repair_apply(headers, &r, err);
 }
 
 bool
@@ -121,14 +205,19 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 	addr_list_init(&rcpts);
 	buf_init(&head, LIMIT_HEADER_BLOCK + 2);
 
+	/* The message is read to the end first: the caller is answered only
+	 * after its input is drained, whatever goes wrong later. */
+	if (!spool_open(&spool, err)) {
+		drain(in_fd);
+		goto out;
+	}
+	if (!read_message(in_fd, opts->ignore_dots, &headers, &spool,
+			  &eight_bit, err))
+		goto out;
 	if (!load_config(opts->config_file, &cfg, err))
 		goto out;
 	acct = cfg_select(&cfg, opts->account, err);
 	if (acct == NULL)
-		goto out;
-	if (!spool_open(&spool, err) ||
-	    !read_message(in_fd, opts->ignore_dots, &headers, &spool,
-			  &eight_bit, err))
 		goto out;
 	if (!msg_envelope_recipients(&headers, opts->recipients,
 				     opts->recipient_count,
@@ -136,8 +225,8 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 	    !msg_envelope_sender(&headers, opts->from, acct->from, &sender,
 				 err))
 		goto out;
-	msg_repair_remove_bcc(&headers);
-	if (!msg_headers_write(&headers, &head, err))
+	if (!repair_headers(opts, acct, sender, &headers, err) ||
+	    !msg_headers_write(&headers, &head, err))
 		goto out;
 
 	struct deliver_job job = {

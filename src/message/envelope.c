@@ -52,12 +52,58 @@ merge_unique(struct addr_list *out, struct addr_list *from,
 	return true;
 }
 
+static bool
+is_resent(const struct msg_field *f)
+{
+	return f->name_len > 7 && strncasecmp(f->raw, "Resent-", 7) == 0;
+}
+
+static bool
+is_resent_rcpt(const struct msg_field *f)
+{
+	return msg_field_is(f, "Resent-To") || msg_field_is(f, "Resent-Cc") ||
+	       msg_field_is(f, "Resent-Bcc");
+}
+
+/* The fields -t reads, as [first, end) indexes and a name filter: the To,
+ * Cc and Bcc fields of the whole header, or, when the message has been
+ * resent, the Resent-To/Cc/Bcc of the most recent Resent block (RFC 5322
+ * 3.6.6: blocks are prepended, so it is the first run of Resent-* fields
+ * in the header; trace fields between them belong to the block too). */
+static bool
+resent_block(const struct msg_headers *h, size_t *first, size_t *end)
+{
+	size_t i = 0;
+
+	while (i < h->count && (h->fields[i].removed ||
+				!is_resent_rcpt(&h->fields[i])))
+		i++;
+	if (i == h->count)
+		return false;
+	/* Back up to the start of the run of Resent-* fields. */
+	while (i > 0 && (is_resent(&h->fields[i - 1]) ||
+			 msg_field_is(&h->fields[i - 1], "Received") ||
+			 msg_field_is(&h->fields[i - 1], "Return-Path")))
+		i--;
+	*first = i;
+	while (i < h->count && (is_resent(&h->fields[i]) ||
+				msg_field_is(&h->fields[i], "Received") ||
+				msg_field_is(&h->fields[i], "Return-Path")))
+		i++;
+	*end = i;
+	return true;
+}
+
 bool
 msg_envelope_recipients(const struct msg_headers *h, char *const *args,
 			size_t nargs, bool read_headers,
 			struct addr_list *out, struct mf_error *err)
 {
-	static const char *const fields[] = { "To", "Cc", "Bcc" };
+	static const char *const plain[] = { "To", "Cc", "Bcc", NULL };
+	static const char *const resent[] = { "Resent-To", "Resent-Cc",
+					      "Resent-Bcc", NULL };
+	const char *const *names = plain;
+	size_t first = 0, end = h->count;
 	struct addr_list found;
 	bool ok = false;
 
@@ -68,13 +114,15 @@ msg_envelope_recipients(const struct msg_headers *h, char *const *args,
 			goto out;
 		}
 	}
-	for (size_t k = 0; read_headers && k < 3; k++) {
-		for (size_t i = msg_headers_find(h, fields[k], 0);
-		     i < h->count; i = msg_headers_find(h, fields[k], i + 1)) {
+	if (read_headers && resent_block(h, &first, &end))
+		names = resent;
+	for (size_t k = 0; read_headers && names[k]; k++) {
+		for (size_t i = msg_headers_find(h, names[k], first); i < end;
+		     i = msg_headers_find(h, names[k], i + 1)) {
 			size_t len;
 			const char *v = msg_field_value(&h->fields[i], &len);
 			if (!addr_list_parse(v, len, &found, err)) {
-				err_prefix(err, "%s header: ", fields[k]);
+				err_prefix(err, "%s header: ", names[k]);
 				goto out;
 			}
 		}

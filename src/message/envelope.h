@@ -15,7 +15,10 @@ struct msg_headers;
  * address list: "a@x, Name <b@y>"), then with read_headers (-t) every
  * address of every To, Cc and Bcc field. Duplicates are dropped: local
  * parts compare exactly, domains case-insensitively. out must be
- * initialised. Errors: EX_DATAERR (a bad address, naming the field),
+ * initialised. When the message has been resent (Resent-To, Resent-Cc or
+ * Resent-Bcc present), -t reads the most recent Resent block's fields
+ * instead of To, Cc and Bcc (RFC 5322 3.6.6, as sendmail does).
+ * Errors: EX_DATAERR (a bad address, naming the field),
  * EX_USAGE ("no recipients"). */
 bool msg_envelope_recipients(const struct msg_headers *h, char *const *args,
 			     size_t nargs, bool read_headers,

@@ -84,6 +84,35 @@ msg_headers_add(struct msg_headers *h, const char *raw, size_t len,
 }
 
 bool
+msg_headers_replace(struct msg_headers *h, size_t i, const char *raw,
+		    size_t len, struct mf_error *err)
+{
+	struct msg_field *f = &h->fields[i];
+	size_t name_len = msg_field_name_len(raw, len);
+
+	if (name_len == 0) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT, "not a header field");
+		return false;
+	}
+	if (len > f->raw_len && len - f->raw_len > LIMIT_HEADER_BLOCK - h->total) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT,
+			"header block larger than %u bytes",
+			(unsigned)LIMIT_HEADER_BLOCK);
+		return false;
+	}
+	h->total = h->total - f->raw_len + len;
+	free(f->raw);
+	f->raw = xmemdup0(raw, len);
+	f->raw_len = len;
+	f->name_len = name_len;
+	f->value_off = name_len;
+	while (f->raw[f->value_off] != ':')
+		f->value_off++;
+	f->value_off++;
+	return true;
+}
+
+bool
 msg_field_is(const struct msg_field *f, const char *name)
 {
 	size_t n = strlen(name);

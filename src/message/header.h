@@ -39,6 +39,11 @@ size_t msg_field_name_len(const char *line, size_t len);
 bool msg_headers_add(struct msg_headers *h, const char *raw, size_t len,
 		     struct mf_error *err);
 
+/* Replace field i with raw (a complete field, CRLF line endings; copied),
+ * keeping its place. Errors as msg_headers_add. */
+bool msg_headers_replace(struct msg_headers *h, size_t i, const char *raw,
+			 size_t len, struct mf_error *err);
+
 /* True when field f is named name (ASCII case-insensitive). */
 bool msg_field_is(const struct msg_field *f, const char *name);
 

@@ -24,8 +24,8 @@ bool msg_has_8bit(const char *p, size_t len);
  * whichever is shorter), each at most 75 octets, never splitting a UTF-8
  * character; ASCII words stay as they are; whitespace between two encoded
  * words is carried inside them so decoding gives back the exact text.
- * Lines are folded at whitespace to at most 78 columns (76 after the
- * leading blank of a continuation line). Text already in encoded-word
+ * Lines are folded at whitespace to at most 78 octets, the leading blank
+ * of a continuation line included. Text already in encoded-word
  * form is left alone. Errors: EX_DATAERR (out's ceiling). */
 bool msg_rfc2047_encode_unstructured(const char *name, const char *value,
 				     size_t len, struct buf *out,

@@ -823,8 +823,10 @@ static const struct {
 	 * blank before the colon */
 	{ "TO: a@x\ncc : b@y\nBCC: c@z\n", { NULL }, true, EX_OK,
 	  "a@x|b@y|c@z" },
-	/* other fields are not read: Resent-To, Reply-To, From */
-	{ "From: f@x\nReply-To: r@x\nResent-To: t@x\nTo: a@x\n", { NULL },
+	/* other fields are not read: Reply-To, From, Resent-From, Sender
+	 * (Resent-To/Cc/Bcc are: see resent_cases) */
+	{ "From: f@x\nReply-To: r@x\nResent-From: t@x\nSender: s@x\n"
+	  "To: a@x\n", { NULL },
 	  true, EX_OK, "a@x" },
 	/* arguments: each one is an address list */
 	{ "", { "a@x, b@y", NULL }, false, EX_OK, "a@x|b@y" },
@@ -981,9 +983,9 @@ static const struct {
 	{ "To: a@x\nBcc: b@y\nbcc: c@y\nBCC: d@y\nbCc : e@y\n"
 	  "Bcc: f@y,\n  g@y\nBcc:\nSubject: s\n",
 	  6, "To: a@x\r\nSubject: s\r\n\r\n" },
-	/* look-alikes stay */
-	{ "X-Bcc: a@x\nBccx: b@x\nResent-Bcc: c@x\nB-cc: d@x\n", 0,
-	  "X-Bcc: a@x\r\nBccx: b@x\r\nResent-Bcc: c@x\r\nB-cc: d@x\r\n\r\n" },
+	/* look-alikes stay; Resent-Bcc goes too (RFC 5322 3.6.6) */
+	{ "X-Bcc: a@x\nBccx: b@x\nResent-Bcc: c@x\nB-cc: d@x\n", 1,
+	  "X-Bcc: a@x\r\nBccx: b@x\r\nB-cc: d@x\r\n\r\n" },
 	/* the others are untouched, byte for byte and in order */
 	{ "Subject : odd \n\tfold\nBcc: x@y\nTo:  a@x  \nX-8: \xc3\xa9\n", 1,
 	  "Subject : odd \r\n\tfold\r\nTo:  a@x  \r\nX-8: \xc3\xa9\r\n\r\n" },
@@ -1040,6 +1042,240 @@ test_repair_bcc(void)
 	}
 }
 
+
+/* ------------------------------------------------------------ resent */
+
+static const struct {
+	const char *headers;
+	const char *want;
+} resent_cases[] = {
+	/* the most recent (topmost) Resent block replaces To/Cc/Bcc */
+	{ "Resent-From: r@x\nResent-To: new@x\nResent-Cc: new2@x\n"
+	  "Resent-Bcc: hidden@x\nReceived: from a by b\nTo: old@x\n"
+	  "Cc: old2@x\n",
+	  "new@x|new2@x|hidden@x" },
+	/* two blocks: only the first counts */
+	{ "Resent-Date: Mon, 1 Jan 2026 00:00:00 +0000\nResent-To: second@x\n"
+	  "Received: from a by b\nResent-To: first@x\nResent-Cc: c1@x\n"
+	  "Received: from c by d\nX-Other: 1\nResent-To: older@x\n"
+	  "To: orig@x\n",
+	  "second@x|first@x|c1@x" },
+	/* Resent-From alone is not a resent message for -t */
+	{ "Resent-From: r@x\nTo: a@x\n", "a@x" },
+};
+
+static void
+test_envelope_resent(void)
+{
+	for (size_t i = 0; i < sizeof(resent_cases) / sizeof(resent_cases[0]);
+	     i++) {
+		int before = check_failures;
+		struct msg_headers h;
+		struct addr_list rcpts;
+		struct mf_error err;
+		char *got;
+
+		msg_headers_init(&h);
+		headers_from(&h, resent_cases[i].headers);
+		addr_list_init(&rcpts);
+		CHECK(msg_envelope_recipients(&h, NULL, 0, true, &rcpts, &err));
+		got = joined(&rcpts);
+		CHECK_STR(got, resent_cases[i].want);
+		free(got);
+		addr_list_clear(&rcpts);
+		msg_headers_clear(&h);
+		report_case("resent_cases", i, before);
+	}
+}
+
+/* ------------------------------------------------------------ repair */
+
+static const char long_words[] =
+	"Subject: word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word word "
+	"word word word word word word word word word word word word end\n";
+
+#define DATE "Mon, 23 Nov 2026 20:52:27 +0900"
+#define MSGID "<20261123115227.42.0011223344556677@host.example>"
+
+static const struct {
+	const char *in;
+	struct msg_repair r;
+	const char *want; /* msg_headers_write(), or NULL: error */
+} apply_cases[] = {
+	/* everything missing: From, Date, Message-ID added at the end */
+	{ "To: a@x\nSubject: s\n",
+	  { .remove_bcc = true, .from_address = "me@x", .from_name = "Me" },
+	  "To: a@x\r\nSubject: s\r\nFrom: Me <me@x>\r\n"
+	  "Date: " DATE "\r\nMessage-ID: " MSGID "\r\n\r\n" },
+	/* present and correct: left byte for byte */
+	{ "From:  Someone <s@x>\nDate:   Sun, 1 Nov 2026 1:2:3 -0000\n"
+	  "Message-Id: <a@b>\nTo: a@x\n",
+	  { .from_address = "me@x" },
+	  "From:  Someone <s@x>\r\nDate:   Sun, 1 Nov 2026 1:2:3 -0000\r\n"
+	  "Message-Id: <a@b>\r\nTo: a@x\r\n\r\n" },
+	/* set_from_header on: ours replaces the first, the rest go */
+	{ "From: a@x\nTo: t@x\nFrom: b@x\n",
+	  { .from = MSG_ADD_ALWAYS, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER, .from_address = "me@x" },
+	  "From: me@x\r\nTo: t@x\r\n\r\n" },
+	/* a name with specials is quoted, quotes escaped */
+	{ "To: t@x\n",
+	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER,
+	    .from_address = "j@x", .from_name = "Doe, John \"JD\"" },
+	  "To: t@x\r\nFrom: \"Doe, John \\\"JD\\\"\" <j@x>\r\n\r\n" },
+	/* null sender: no From can be made */
+	{ "To: t@x\n",
+	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER,
+	    .from_address = "" },
+	  "To: t@x\r\n\r\n" },
+	/* off means off */
+	{ "To: t@x\n",
+	  { .from = MSG_ADD_NEVER, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER, .from_address = "me@x" },
+	  "To: t@x\r\n\r\n" },
+	/* undisclosed recipients */
+	{ "From: f@x\nTo: a@x\nCc: b@x\nBcc: c@x\nSubject: s\n",
+	  { .remove_bcc = true, .undisclosed = true, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER },
+	  "From: f@x\r\nSubject: s\r\nTo: undisclosed-recipients:;\r\n"
+	  "\r\n" },
+	/* Bcc kept when asked */
+	{ "Bcc: c@x\n",
+	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER },
+	  "Bcc: c@x\r\n\r\n" },
+	/* 8-bit text left raw when encoding is off */
+	{ "Subject: \xed\x95\x9c\n",
+	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER },
+	  "Subject: \xed\x95\x9c\r\n\r\n" },
+	/* a DKIM signature: signed fields are not re-encoded */
+	{ "DKIM-Signature: v=1\nSubject: \xed\x95\x9c\n",
+	  { .encode = true, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER },
+	  "DKIM-Signature: v=1\r\nSubject: \xed\x95\x9c\r\n\r\n" },
+};
+
+static void
+test_repair_apply(void)
+{
+	for (size_t i = 0; i < sizeof(apply_cases) / sizeof(apply_cases[0]);
+	     i++) {
+		int before = check_failures;
+		struct msg_repair r = apply_cases[i].r;
+		struct msg_headers h;
+		struct mf_error err;
+		struct buf out;
+
+		r.date_value = DATE;
+		r.message_id_value = MSGID;
+		msg_headers_init(&h);
+		headers_from(&h, apply_cases[i].in);
+		buf_init(&out, 1u << 20);
+		CHECK(msg_repair_apply(&h, &r, &err));
+		CHECK(msg_headers_write(&h, &out, &err));
+		CHECK_MEM(out.data, out.len, apply_cases[i].want,
+			  strlen(apply_cases[i].want));
+		buf_clear(&out);
+		msg_headers_clear(&h);
+		report_case("apply_cases", i, before);
+	}
+}
+
+/* A line over 998 octets is folded at blanks; unfolding gives back the
+ * original; a line with no blank to fold at is refused. */
+static void
+test_repair_long_lines(void)
+{
+	struct msg_repair r = { .date = MSG_ADD_NEVER,
+				.message_id = MSG_ADD_NEVER };
+	struct msg_headers h;
+	struct mf_error err;
+	struct buf out, flat;
+	size_t line = 0, longest = 0;
+
+	CHECK(strlen(long_words) > 1000);
+	msg_headers_init(&h);
+	headers_from(&h, long_words);
+	buf_init(&out, 1u << 20);
+	CHECK(msg_repair_apply(&h, &r, &err));
+	CHECK(msg_headers_write(&h, &out, &err));
+	buf_init(&flat, 1u << 20);
+	for (size_t i = 0; i < out.len; i++) {
+		if (out.data[i] == '\n') {
+			if (line > longest)
+				longest = line;
+			line = 0;
+			continue;
+		}
+		line++;
+		if (out.data[i] != '\r')
+			buf_append_byte(&flat, out.data[i]);
+	}
+	CHECK(longest <= 79); /* 78 + the CR counted above */
+	/* unfolded: the original line exactly (without its LF) */
+	CHECK_MEM(flat.data, flat.len, long_words, strlen(long_words) - 1);
+	buf_clear(&flat);
+	buf_clear(&out);
+	msg_headers_clear(&h);
+
+	{
+		char *text = malloc(1200 + 16);
+		memcpy(text, "X-Long: ", 8);
+		memset(text + 8, 'a', 1200);
+		memcpy(text + 1208, "\n", 2);
+		msg_headers_init(&h);
+		headers_from(&h, text);
+		CHECK(!msg_repair_apply(&h, &r, &err));
+		CHECK(err.exit_code == EX_DATAERR);
+		CHECK(strstr(err.msg, "X-Long") != NULL);
+		msg_headers_clear(&h);
+		free(text);
+	}
+}
+
+static void
+test_format(void)
+{
+	struct tm tm;
+	char out[128];
+	static const unsigned char rnd[8] = { 0, 0x11, 0x22, 0x33,
+					      0x44, 0x55, 0x66, 0x77 };
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = 126;
+	tm.tm_mon = 10;
+	tm.tm_mday = 23;
+	tm.tm_wday = 1;
+	tm.tm_hour = 20;
+	tm.tm_min = 52;
+	tm.tm_sec = 27;
+	msg_format_date(&tm, 9 * 3600, out, sizeof(out));
+	CHECK_STR(out, "Mon, 23 Nov 2026 20:52:27 +0900");
+	msg_format_date(&tm, -(4 * 3600 + 30 * 60), out, sizeof(out));
+	CHECK_STR(out, "Mon, 23 Nov 2026 20:52:27 -0430");
+	msg_format_date(&tm, 0, out, sizeof(out));
+	CHECK_STR(out, "Mon, 23 Nov 2026 20:52:27 +0000");
+	tm.tm_mday = 3;
+	tm.tm_hour = 4;
+	msg_format_date(&tm, 5 * 3600 + 45 * 60, out, sizeof(out));
+	CHECK_STR(out, "Mon, 3 Nov 2026 04:52:27 +0545");
+	msg_format_message_id(&tm, 42, rnd, "host.example", out, sizeof(out));
+	CHECK_STR(out, "<20261103045227.42.0011223344556677@host.example>");
+}
+
 int
 main(void)
 {
@@ -1052,5 +1288,9 @@ main(void)
 	test_envelope_recipients();
 	test_envelope_sender();
 	test_repair_bcc();
+	test_envelope_resent();
+	test_repair_apply();
+	test_repair_long_lines();
+	test_format();
 	return check_done("message_test");
 }
