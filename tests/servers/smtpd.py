@@ -565,7 +565,6 @@ class Session:
     def reset_txn(self):
         self.mail_line = None
         self.rcpts = []
-        self.size_declared = 0
 
     # -- I/O ---------------------------------------------------------------
     def log(self, who, data):
@@ -604,7 +603,8 @@ class Session:
         else:
             try:
                 if isinstance(self.sock, ssl.SSLSocket):
-                    self.sock.settimeout(0.5)
+                    # send close_notify, do not wait for the peer's
+                    self.sock.setblocking(False)
                     self.sock.unwrap()
             except (OSError, ssl.SSLError, ValueError):
                 pass
