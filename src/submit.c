@@ -186,6 +186,14 @@ repair_headers(const struct cli_options *opts,
 	return msg_repair_apply(headers, &r, err);
 }
 
+/* The body for the DATA phase, straight from the spool. */
+static bool
+body_produce(void *ctx, deliver_sink_fn sink, void *sink_ctx,
+	     struct mf_error *err)
+{
+	return spool_replay(ctx, sink, sink_ctx, err);
+}
+
 bool
 submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 {
@@ -236,7 +244,10 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		.rcpt_count = rcpts.count,
 		.head = buf_cstr(&head),
 		.head_len = head.len,
-		.body_fd = spool.fd,
+		.body = body_produce,
+		.body_ctx = &spool,
+		.size = (unsigned long long)head.len +
+			(unsigned long long)spool.size,
 		.eight_bit = eight_bit,
 	};
 	results = xcalloc(rcpts.count, sizeof(*results));

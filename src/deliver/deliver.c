@@ -15,7 +15,6 @@
 #include "util/error.h"
 #include "util/stream.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -49,32 +48,18 @@ start_tls(int fd, const struct cfg_account *acct, struct stream **tls,
 }
 
 static bool
+data_sink(void *ctx, const char *p, size_t len, struct mf_error *err)
+{
+	return smtp_data_write(ctx, p, len, err);
+}
+
+static bool
 send_body(struct smtp_session *s, const struct deliver_job *job,
 	  struct mf_error *err)
 {
-	char chunk[65536];
-
-	if (!smtp_data_write(s, job->head, job->head_len, err))
-		return false;
-	if (lseek(job->body_fd, 0, SEEK_SET) < 0) {
-		err_set(err, EX_IOERR, ERR_LOCAL, "spool file: %s",
-			strerror(errno));
-		return false;
-	}
-	for (;;) {
-		ssize_t n = read(job->body_fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, EX_IOERR, ERR_LOCAL, "spool file: %s",
-				strerror(errno));
-			return false;
-		}
-		if (n == 0)
-			return smtp_data_end(s, err);
-		if (!smtp_data_write(s, chunk, (size_t)n, err))
-			return false;
-	}
+	return smtp_data_write(s, job->head, job->head_len, err) &&
+	       job->body(job->body_ctx, data_sink, s, err) &&
+	       smtp_data_end(s, err);
 }
 
 bool
@@ -132,7 +117,7 @@ deliver_message(const struct deliver_job *job,
 			  sasl_session_mechanism(sasl));
 	}
 	if (!smtp_envelope(&smtp, job->sender, job->rcpts, job->rcpt_count,
-			   job->eight_bit, results, accepted, err) ||
+			   job->eight_bit, job->size, results, accepted, err) ||
 	    !send_body(&smtp, job, err))
 		goto out;
 	smtp_quit(&smtp);

@@ -9,6 +9,15 @@ struct cfg_account;
 struct mf_error;
 struct smtp_rcpt_result;
 
+/* Receives message bytes (CRLF lines, any chunking) for the DATA phase. */
+typedef bool (*deliver_sink_fn)(void *sink_ctx, const char *p, size_t len,
+				struct mf_error *err);
+
+/* Produces the message body by calling sink with it, piece by piece, as
+ * often as needed; returns false with err set on failure. */
+typedef bool (*deliver_body_fn)(void *body_ctx, deliver_sink_fn sink,
+				void *sink_ctx, struct mf_error *err);
+
 struct deliver_job {
 	const struct cfg_account *account; /* borrowed */
 	const char *sender;        /* envelope sender; "" is <> */
@@ -16,7 +25,9 @@ struct deliver_job {
 	size_t rcpt_count;
 	const char *head;          /* header block incl. the empty line */
 	size_t head_len;
-	int body_fd;               /* body, CRLF lines, read from offset 0 */
+	deliver_body_fn body;      /* writes the body (after the head) */
+	void *body_ctx;
+	unsigned long long size;   /* estimated message size, for SIZE= */
 	bool eight_bit;            /* the message has bytes >= 0x80 */
 };
 

@@ -75,6 +75,32 @@ spool_write(void *ctx, const char *p, size_t len, struct mf_error *err)
 	return true;
 }
 
+bool
+spool_replay(struct spool *sp,
+	     bool (*sink)(void *ctx, const char *p, size_t len,
+			  struct mf_error *err),
+	     void *ctx, struct mf_error *err)
+{
+	char chunk[65536];
+	off_t off = 0;
+
+	while (off < sp->size) {
+		ssize_t n = pread(sp->fd, chunk, sizeof(chunk), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(err, EX_IOERR, ERR_LOCAL,
+				"reading the spool file: %s",
+				n < 0 ? strerror(errno) : "file shrank");
+			return false;
+		}
+		if (!sink(ctx, chunk, (size_t)n, err))
+			return false;
+		off += n;
+	}
+	return true;
+}
+
 void
 spool_close(struct spool *sp)
 {

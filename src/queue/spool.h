@@ -22,6 +22,13 @@ bool spool_open(struct spool *sp, struct mf_error *err);
  * here (ctx is the struct spool). Errors: EX_IOERR, local (disk full). */
 bool spool_write(void *ctx, const char *p, size_t len, struct mf_error *err);
 
+/* Read the whole spool from the start and hand it to sink in chunks.
+ * Errors: EX_IOERR, local; or whatever sink sets. */
+bool spool_replay(struct spool *sp,
+		  bool (*sink)(void *ctx, const char *p, size_t len,
+			       struct mf_error *err),
+		  void *ctx, struct mf_error *err);
+
 void spool_close(struct spool *sp);
 
 #endif

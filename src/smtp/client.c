@@ -389,9 +389,12 @@ record_rcpt(struct smtp_session *s, bool mail_ok,
 
 bool
 smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
-	      size_t count, bool body_8bit, struct smtp_rcpt_result *results,
-	      size_t *accepted, struct mf_error *err)
+	      size_t count, bool body_8bit, unsigned long long size,
+	      struct smtp_rcpt_result *results, size_t *accepted,
+	      struct mf_error *err)
 {
+	char size_param[32] = "";
+
 	/* With PIPELINING, recipients go in groups of this many before the
 	 * replies are read, so neither side blocks on a full socket buffer
 	 * (RFC 2920 3.2). Without it, one at a time. */
@@ -406,7 +409,15 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	if (count == 0)
 		BUG("envelope without recipients");
 	set_state(s, SMTP_STATE_MAIL);
-	if (!queue_cmdf(s, err, "MAIL FROM:<%s>%s", from,
+	if (s->caps.size && s->caps.size_max && size > s->caps.size_max) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT,
+			"message of %llu bytes is larger than the server's "
+			"limit of %llu bytes", size, s->caps.size_max);
+		return false;
+	}
+	if (s->caps.size && size)
+		snprintf(size_param, sizeof(size_param), " SIZE=%llu", size);
+	if (!queue_cmdf(s, err, "MAIL FROM:<%s>%s%s", from, size_param,
 			body_8bit && s->caps.eightbitmime ? " BODY=8BITMIME"
 							  : ""))
 		return false;

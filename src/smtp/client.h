@@ -87,15 +87,18 @@ bool smtp_auth(struct smtp_session *s, struct sasl_session *sasl,
 	       struct mf_error *err);
 
 /* MAIL FROM, every RCPT TO, then DATA, pipelined when the server offers
- * PIPELINING (RFC 2920). body_8bit adds BODY=8BITMIME when offered.
+ * PIPELINING (RFC 2920). body_8bit adds BODY=8BITMIME when offered; size
+ * (an estimate, 0: unknown) is declared with SIZE= when offered (RFC
+ * 1870), and a message larger than the server's limit is refused before
+ * MAIL is sent (EX_DATAERR, permanent).
  * results (count entries) receive each recipient's outcome. Returns true
  * when at least one recipient was accepted and the server is ready for
  * data (354); *accepted counts them. When none was accepted, err is the
  * first recipient's error (or the MAIL/DATA error). */
 bool smtp_envelope(struct smtp_session *s, const char *from,
 		   char *const *rcpts, size_t count, bool body_8bit,
-		   struct smtp_rcpt_result *results, size_t *accepted,
-		   struct mf_error *err);
+		   unsigned long long size, struct smtp_rcpt_result *results,
+		   size_t *accepted, struct mf_error *err);
 
 /* Message bytes (CRLF lines, any chunking): dot-stuffed and buffered. */
 bool smtp_data_write(struct smtp_session *s, const char *p, size_t len,

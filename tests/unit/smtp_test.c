@@ -223,7 +223,7 @@ test_pipelined_dialogue(void)
 	size_t accepted = 0;
 	static const char want[] =
 		"|EHLO client.example\r\n"
-		"|||MAIL FROM:<from@example.org> BODY=8BITMIME\r\n"
+		"|||MAIL FROM:<from@example.org> SIZE=999 BODY=8BITMIME\r\n"
 		"RCPT TO:<to@example.org>\r\n"
 		"RCPT TO:<bad@example.org>\r\n"
 		"DATA\r\n"
@@ -236,8 +236,8 @@ test_pipelined_dialogue(void)
 	CHECK(smtp_greeting(&s, &err));
 	CHECK(smtp_ehlo(&s, "client.example", &err));
 	CHECK(s.caps.pipelining && s.caps.eightbitmime);
-	CHECK(smtp_envelope(&s, "from@example.org", two_rcpts, 2, true, res,
-			    &accepted, &err));
+	CHECK(smtp_envelope(&s, "from@example.org", two_rcpts, 2, true, 999,
+			    res, &accepted, &err));
 	CHECK(accepted == 1);
 	CHECK(res[0].accepted && !res[1].accepted);
 	CHECK(res[1].error.exit_code == EX_NOUSER);
@@ -279,7 +279,7 @@ test_lockstep_dialogue(void)
 	CHECK(smtp_ehlo(&s, "c", &err));
 	CHECK(!s.caps.esmtp && !s.caps.pipelining);
 	/* 8-bit body but no 8BITMIME offered: no BODY parameter */
-	CHECK(smtp_envelope(&s, "", two_rcpts, 2, true, res, &accepted,
+	CHECK(smtp_envelope(&s, "", two_rcpts, 2, true, 999, res, &accepted,
 			    &err));
 	CHECK(accepted == 2);
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
@@ -308,8 +308,8 @@ test_all_refused(void)
 	script_stream_init(&ss, server);
 	smtp_session_init(&s, &ss.base, false);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, res, &accepted,
-			     &err));
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, res,
+			     &accepted, &err));
 	CHECK(accepted == 0);
 	CHECK(err.exit_code == EX_NOUSER); /* the first refusal */
 	CHECK(res[1].error.cls == ERR_TEMPORARY);
@@ -337,11 +337,35 @@ test_mail_refused(void)
 	script_stream_init(&ss, server);
 	smtp_session_init(&s, &ss.base, false);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, res, &accepted,
-			     &err));
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, res,
+			     &accepted, &err));
 	CHECK(err.exit_code == EX_TEMPFAIL && err.cls == ERR_TEMPORARY);
 	CHECK(strstr(err.msg, "MAIL FROM") != NULL);
 	CHECK(ss.next == 3); /* every pipelined reply consumed */
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+}
+
+/* A message over the server's SIZE limit is refused before MAIL. */
+static void
+test_size_limit(void)
+{
+	static const char *const server[] = {
+		"220 x\r\n", "250-x\r\n250 SIZE 1000\r\n", NULL,
+	};
+	struct script_stream ss;
+	struct smtp_session s;
+	struct smtp_rcpt_result res[2];
+	struct mf_error err;
+	size_t accepted;
+
+	script_stream_init(&ss, server);
+	smtp_session_init(&s, &ss.base, false);
+	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 1001, res,
+			     &accepted, &err));
+	CHECK(err.exit_code == EX_DATAERR && err.cls == ERR_PERMANENT);
+	CHECK_STR(ss.written.data, "|EHLO c\r\n|");
 	smtp_session_clear(&s);
 	script_stream_clear(&ss);
 }
@@ -521,6 +545,7 @@ main(void)
 	test_lockstep_dialogue();
 	test_all_refused();
 	test_mail_refused();
+	test_size_limit();
 	test_starttls_injection();
 	test_disconnect();
 	test_auth();
