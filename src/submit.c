@@ -12,6 +12,7 @@
 #include "log/log.h"
 #include "message/envelope.h"
 #include "message/header.h"
+#include "message/longlines.h"
 #include "message/reader.h"
 #include "message/repair.h"
 #include "queue/spool.h"
@@ -85,16 +86,35 @@ drain(int fd)
 	}
 }
 
+/* Where the reader's body bytes go: the spool, and the long-line scan
+ * (started at the first body byte, when the header block is complete). */
+struct intake {
+	struct spool *spool;
+	struct msg_headers *headers;
+	struct msg_longlines *ll;
+};
+
+static bool
+intake_body(void *ctx, const char *p, size_t len, struct mf_error *err)
+{
+	struct intake *in = ctx;
+
+	if (in->ll == NULL)
+		in->ll = msg_longlines_new(in->headers);
+	msg_longlines_scan(in->ll, p, len);
+	return spool_write(in->spool, p, len, err);
+}
+
 /* Read the whole message from fd into headers and the spool. */
 static bool
-read_message(int fd, bool ignore_dots, struct msg_headers *headers,
-	     struct spool *spool, bool *eight_bit, struct mf_error *err)
+read_message(int fd, bool ignore_dots, struct intake *in, bool *eight_bit,
+	     struct mf_error *err)
 {
 	struct msg_reader reader;
 	char chunk[65536];
 	bool ok = false;
 
-	msg_reader_init(&reader, headers, !ignore_dots, spool_write, spool);
+	msg_reader_init(&reader, in->headers, !ignore_dots, intake_body, in);
 	while (!msg_reader_done(&reader)) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -186,12 +206,39 @@ repair_headers(const struct cli_options *opts,
 	return msg_repair_apply(headers, &r, err);
 }
 
-/* The body for the DATA phase, straight from the spool. */
+/* The body for the DATA phase: the spool, through the long-line
+ * rewriter when the scan found lines over 998 octets. */
+struct body_source {
+	struct spool *spool;
+	struct msg_longlines *ll; /* NULL: send as read */
+};
+
+struct rewrite_pass {
+	struct msg_longlines *ll;
+	deliver_sink_fn sink;
+	void *sink_ctx;
+};
+
+static bool
+rewrite_chunk(void *ctx, const char *p, size_t len, struct mf_error *err)
+{
+	struct rewrite_pass *rp = ctx;
+
+	return msg_longlines_rewrite(rp->ll, p, len, rp->sink, rp->sink_ctx,
+				     err);
+}
+
 static bool
 body_produce(void *ctx, deliver_sink_fn sink, void *sink_ctx,
 	     struct mf_error *err)
 {
-	return spool_replay(ctx, sink, sink_ctx, err);
+	struct body_source *src = ctx;
+	struct rewrite_pass rp = { src->ll, sink, sink_ctx };
+
+	if (src->ll == NULL)
+		return spool_replay(src->spool, sink, sink_ctx, err);
+	return spool_replay(src->spool, rewrite_chunk, &rp, err) &&
+	       msg_longlines_rewrite_end(src->ll, sink, sink_ctx, err);
 }
 
 bool
@@ -207,6 +254,8 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 	char *sender = NULL;
 	size_t accepted = 0;
 	bool eight_bit = false, ok = false;
+	struct intake in = { .spool = &spool, .headers = &headers };
+	struct body_source body = { .spool = &spool };
 
 	cfg_init(&cfg);
 	msg_headers_init(&headers);
@@ -219,9 +268,15 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		drain(in_fd);
 		goto out;
 	}
-	if (!read_message(in_fd, opts->ignore_dots, &headers, &spool,
-			  &eight_bit, err))
+	if (!read_message(in_fd, opts->ignore_dots, &in, &eight_bit, err))
 		goto out;
+	/* Lines over 998 octets: re-encode the parts that have them (the
+	 * top-level headers change first, for a non-MIME body). */
+	if (in.ll && msg_longlines_scan_done(in.ll)) {
+		if (!msg_longlines_fix_headers(in.ll, &headers, err))
+			goto out;
+		body.ll = in.ll;
+	}
 	if (!load_config(opts->config_file, &cfg, err))
 		goto out;
 	acct = cfg_select(&cfg, opts->account, err);
@@ -245,7 +300,7 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		.head = buf_cstr(&head),
 		.head_len = head.len,
 		.body = body_produce,
-		.body_ctx = &spool,
+		.body_ctx = &body,
 		.size = (unsigned long long)head.len +
 			(unsigned long long)spool.size,
 		.eight_bit = eight_bit,
@@ -270,6 +325,7 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 out:
 	free(results);
 	free(sender);
+	msg_longlines_free(in.ll);
 	buf_clear(&head);
 	addr_list_clear(&rcpts);
 	spool_close(&spool);
