@@ -69,6 +69,7 @@
 #include "message/longlines.h"
 
 #include "message/header.h"
+#include "util/bytes.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -90,8 +91,6 @@
 #define QP_TEXT_MAX     75
 #define B64_LINE        76
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME  1099511628211ULL
 
 _Static_assert(LL_DEPTH_MAX <= 32, "cand_mask has one bit per level");
 
@@ -152,11 +151,11 @@ struct msg_longlines {
 	struct ll_mark *marks;
 	size_t nmarks, marks_cap;
 	bool any_long;       /* some line anywhere is over 998 */
-	uint64_t p1_bytes, p1_hash, p1_entities;
+	uint64_t p1_bytes, p1_entities;
 
 	/* State of the current pass. */
 	bool pass2;
-	uint64_t bytes, hash, entities;
+	uint64_t bytes, entities;
 	size_t mark_next;    /* pass 2: next mark to meet */
 	bool mismatch;       /* pass 2 disagrees with pass 1 */
 	struct ll_multipart mp[LL_DEPTH_MAX];
@@ -1451,23 +1450,23 @@ ll_line_end(struct msg_longlines *ll, bool eol)
 static size_t
 ll_scan_run(struct msg_longlines *ll, const char *p, size_t len)
 {
-	uint64_t hash = ll->hash;
-	bool leaf = ll->seg == SEG_LEAF;
-	size_t i = 0;
-
-	while (i < len && p[i] != '\r') {
-		unsigned char c = (unsigned char)p[i++];
-
-		hash = (hash ^ c) * FNV_PRIME;
-		if (leaf && (c >= 0x80 || ll->u8_need > 0)) {
-			if (c >= 0x80)
-				ll->eight_bit = true;
-			ll_utf8(ll, c);
+	const char *cr = memchr(p, '\r', len);
+	size_t i = cr ? (size_t)(cr - p) : len;
+	/* Only 8-bit text needs the byte-by-byte UTF-8 check; a run of
+	 * ASCII (base64, most text) is one scan eight bytes at a time. */
+	if (ll->seg == SEG_LEAF &&
+	    (ll->u8_need > 0 || bytes_any_high(p, i))) {
+		for (size_t j = 0; j < i; j++) {
+			unsigned char c = (unsigned char)p[j];
+			if (c >= 0x80 || ll->u8_need > 0) {
+				if (c >= 0x80)
+					ll->eight_bit = true;
+				ll_utf8(ll, c);
+			}
 		}
 	}
 	if (i == 0)
 		return 0;
-	ll->hash = hash;
 	ll->bytes += i;
 	ll->col += i;
 	if (ll->col > MSG_LINE_MAX) {
@@ -1492,7 +1491,6 @@ ll_feed(struct msg_longlines *ll, const char *p, size_t len)
 		}
 		c = (unsigned char)p[i];
 
-		ll->hash = (ll->hash ^ c) * FNV_PRIME;
 		ll->bytes++;
 		if (ll->cr_pending) {
 			ll->cr_pending = false;
@@ -1526,7 +1524,6 @@ ll_pass_begin(struct msg_longlines *ll, bool pass2)
 {
 	ll->pass2 = pass2;
 	ll->bytes = 0;
-	ll->hash = FNV_OFFSET;
 	ll->entities = 0;
 	ll->mark_next = 0;
 	ll->mismatch = false;
@@ -1605,7 +1602,6 @@ msg_longlines_scan_done(struct msg_longlines *ll)
 		BUG("msg_longlines_scan_done() called twice");
 	ll_input_end(ll);
 	ll->p1_bytes = ll->bytes;
-	ll->p1_hash = ll->hash;
 	ll->p1_entities = ll->entities;
 	ll->phase = PH_SCANNED;
 	return ll->any_long;
@@ -1715,7 +1711,7 @@ msg_longlines_rewrite_end(struct msg_longlines *ll, msg_longlines_out_fn out,
 	ll_input_end(ll);
 	if (!ll_rewrite_leave(ll))
 		return false;
-	if (ll->bytes != ll->p1_bytes || ll->hash != ll->p1_hash ||
+	if (ll->bytes != ll->p1_bytes ||
 	    ll->entities != ll->p1_entities || ll->mismatch ||
 	    ll->mark_next != ll->nmarks) {
 		err_set(err, EX_SOFTWARE, ERR_LOCAL,
