@@ -12,10 +12,12 @@
 #include "sasl/sasl.h"
 #include "smtp/client.h"
 #include "tls/tls.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/stream.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -62,76 +64,153 @@ send_body(struct smtp_session *s, const struct deliver_job *job,
 	       smtp_data_end(s, err);
 }
 
-bool
-deliver_message(const struct deliver_job *job,
-		struct smtp_rcpt_result *results, size_t *accepted,
-		struct mf_error *err)
-{
-	const struct cfg_account *acct = job->account;
-	struct stream *tcp = NULL, *tls = NULL;
-	struct sasl_session *sasl = NULL;
+struct deliver_session {
+	const struct cfg_account *account; /* borrowed */
+	struct stream *tcp;
+	struct stream *tls;
+	struct sasl_session *sasl;
 	struct smtp_session smtp;
-	char helo[256];
-	unsigned port = cfg_account_port(acct);
-	bool implicit_tls = acct->tls && !acct->tls_starttls;
-	bool session_started = false, ok = false;
+	bool smtp_started;
+	bool usable;       /* the dialogue is in step: another message can go */
+	unsigned messages; /* transactions started on this connection */
+};
 
-	*accepted = 0;
+void
+deliver_close(struct deliver_session *ds)
+{
+	if (ds == NULL)
+		return;
+	if (ds->smtp_started && ds->usable)
+		smtp_quit(&ds->smtp);
+	sasl_session_free(ds->sasl);
+	if (ds->smtp_started)
+		smtp_session_clear(&ds->smtp);
+	if (ds->tls)
+		ds->tls->close(ds->tls);
+	if (ds->tcp)
+		ds->tcp->close(ds->tcp);
+	free(ds);
+}
+
+/* Connect, greet, TLS and AUTH as the account says. */
+static bool
+session_start(struct deliver_session *ds, struct mf_error *err)
+{
+	const struct cfg_account *acct = ds->account;
+	struct smtp_session *smtp = &ds->smtp;
+	char helo[256];
+	bool implicit_tls = acct->tls && !acct->tls_starttls;
+
+	helo_name(acct, helo, sizeof(helo));
+	if (!net_connect(acct->host, cfg_account_port(acct), acct->timeout,
+			 &ds->tcp, err))
+		return false;
+	if (implicit_tls &&
+	    !start_tls(net_stream_fd(ds->tcp), acct, &ds->tls, err))
+		return false;
+	smtp_session_init(smtp, ds->tls ? ds->tls : ds->tcp, ds->tls != NULL);
+	ds->smtp_started = true;
+	if (!smtp_greeting(smtp, err) || !smtp_ehlo(smtp, helo, err))
+		return false;
+	if (acct->tls && acct->tls_starttls) {
+		if (!smtp->caps.starttls) {
+			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+				"server %s does not offer STARTTLS and the "
+				"account requires TLS; nothing was sent",
+				acct->host);
+			return false;
+		}
+		if (!smtp_starttls(smtp, err) ||
+		    !start_tls(net_stream_fd(ds->tcp), acct, &ds->tls, err))
+			return false;
+		smtp_session_set_stream(smtp, ds->tls, true);
+		if (!smtp_ehlo(smtp, helo, err))
+			return false;
+	}
+	if (acct->auth && strcmp(acct->auth, "off") != 0) {
+		if (!sasl_session_new(smtp->caps.auth, acct->auth,
+				      smtp->encrypted, acct->user,
+				      acct->password, &ds->sasl, err) ||
+		    !smtp_auth(smtp, ds->sasl, err))
+			return false;
+		log_debug("authenticated as %s with %s", acct->user,
+			  sasl_session_mechanism(ds->sasl));
+	}
+	return true;
+}
+
+bool
+deliver_open(const struct cfg_account *acct, struct deliver_session **out,
+	     struct mf_error *err)
+{
+	struct deliver_session *ds;
+
+	*out = NULL;
 	if (acct->host == NULL) {
 		err_set(err, EX_CONFIG, ERR_PERMANENT,
 			"account '%s' has no host", acct->name ? acct->name
 							       : "defaults");
 		return false;
 	}
-	helo_name(acct, helo, sizeof(helo));
-	if (!net_connect(acct->host, port, acct->timeout, &tcp, err))
-		goto out;
-	if (implicit_tls && !start_tls(net_stream_fd(tcp), acct, &tls, err))
-		goto out;
-	smtp_session_init(&smtp, tls ? tls : tcp, tls != NULL);
-	session_started = true;
-	if (!smtp_greeting(&smtp, err) || !smtp_ehlo(&smtp, helo, err))
-		goto out;
-	if (acct->tls && acct->tls_starttls) {
-		if (!smtp.caps.starttls) {
-			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
-				"server %s does not offer STARTTLS and the "
-				"account requires TLS; nothing was sent",
-				acct->host);
-			goto out;
-		}
-		if (!smtp_starttls(&smtp, err) ||
-		    !start_tls(net_stream_fd(tcp), acct, &tls, err))
-			goto out;
-		smtp_session_set_stream(&smtp, tls, true);
-		if (!smtp_ehlo(&smtp, helo, err))
-			goto out;
+	ds = xcalloc(1, sizeof(*ds));
+	ds->account = acct;
+	if (!session_start(ds, err)) {
+		/* A refusal leaves the dialogue in step: say goodbye. */
+		ds->usable = err->smtp_code != 0;
+		deliver_close(ds);
+		return false;
 	}
-	if (acct->auth && strcmp(acct->auth, "off") != 0) {
-		if (!sasl_session_new(smtp.caps.auth, acct->auth,
-				      smtp.encrypted, acct->user,
-				      acct->password, &sasl, err) ||
-		    !smtp_auth(&smtp, sasl, err))
-			goto out;
-		log_debug("authenticated as %s with %s", acct->user,
-			  sasl_session_mechanism(sasl));
+	ds->usable = true;
+	*out = ds;
+	return true;
+}
+
+bool
+deliver_session_usable(const struct deliver_session *ds)
+{
+	return ds != NULL && ds->usable;
+}
+
+bool
+deliver_send(struct deliver_session *ds, const struct deliver_job *job,
+	     struct smtp_rcpt_result *results, size_t *accepted,
+	     struct mf_error *err)
+{
+	bool ok;
+
+	*accepted = 0;
+	if (!ds->usable)
+		BUG("deliver_send on a broken session");
+	/* RSET between messages (RFC 5321 4.1.1.5): a clean slate whatever
+	 * the last transaction left. */
+	if (ds->messages > 0 && !smtp_rset(&ds->smtp, err)) {
+		ds->usable = false; /* a server that refuses RSET: give up */
+		return false;
 	}
-	if (!smtp_envelope(&smtp, job->sender, job->rcpts, job->rcpt_count,
-			   job->eight_bit, job->size, results, accepted, err) ||
-	    !send_body(&smtp, job, err))
-		goto out;
-	smtp_quit(&smtp);
-	ok = true;
-out:
-	/* A refusal leaves the dialogue in step: say goodbye politely. */
-	if (!ok && session_started && err->smtp_code != 0)
-		smtp_quit(&smtp);
-	sasl_session_free(sasl);
-	if (session_started)
-		smtp_session_clear(&smtp);
-	if (tls)
-		tls->close(tls);
-	if (tcp)
-		tcp->close(tcp);
+	ds->messages++;
+	ok = smtp_envelope(&ds->smtp, job->sender, job->rcpts,
+			   job->rcpt_count, job->eight_bit, job->size, results,
+			   accepted, err) &&
+	     send_body(&ds->smtp, job, err);
+	/* After a refusal the dialogue is still in step; after an I/O or
+	 * protocol error (no reply code) it is not. */
+	if (!ok && err->smtp_code == 0)
+		ds->usable = false;
+	return ok;
+}
+
+bool
+deliver_message(const struct deliver_job *job,
+		struct smtp_rcpt_result *results, size_t *accepted,
+		struct mf_error *err)
+{
+	struct deliver_session *ds;
+	bool ok;
+
+	*accepted = 0;
+	if (!deliver_open(job->account, &ds, err))
+		return false;
+	ok = deliver_send(ds, job, results, accepted, err);
+	deliver_close(ds);
 	return ok;
 }

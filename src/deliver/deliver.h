@@ -31,6 +31,26 @@ struct deliver_job {
 	bool eight_bit;            /* the message has bytes >= 0x80 */
 };
 
+struct deliver_session;
+
+/* Open a connection to the account's smarthost ready for transactions:
+ * connect, EHLO, TLS as configured (never downgraded), AUTH as configured.
+ * *out is owned by the caller (deliver_close). Errors: as deliver_message. */
+bool deliver_open(const struct cfg_account *acct, struct deliver_session **out,
+		  struct mf_error *err);
+
+/* One transaction on an open session (RSET first when it is not the
+ * first). Results as deliver_message. After a failure, the session may
+ * still be usable (the server refused: the dialogue is in step) or not
+ * (I/O or protocol error): ask deliver_session_usable(). */
+bool deliver_send(struct deliver_session *ds, const struct deliver_job *job,
+		  struct smtp_rcpt_result *results, size_t *accepted,
+		  struct mf_error *err);
+bool deliver_session_usable(const struct deliver_session *ds);
+
+/* QUIT when the dialogue is in step, then close; NULL does nothing. */
+void deliver_close(struct deliver_session *ds);
+
 /* Connect, EHLO, TLS as configured (never downgraded: with tls on and
  * STARTTLS not offered nothing is sent), AUTH as configured, then the
  * transaction. results (rcpt_count entries) receive each recipient's

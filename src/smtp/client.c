@@ -527,6 +527,16 @@ smtp_data_end(struct smtp_session *s, struct mf_error *err)
 	return true;
 }
 
+bool
+smtp_rset(struct smtp_session *s, struct mf_error *err)
+{
+	if (!queue_cmd(s, "RSET", NULL, err) ||
+	    !expect(s, 2, SMTP_STAGE_RSET, NULL, err))
+		return false;
+	set_state(s, SMTP_STATE_EHLO);
+	return true;
+}
+
 void
 smtp_quit(struct smtp_session *s)
 {

@@ -107,6 +107,10 @@ bool smtp_data_write(struct smtp_session *s, const char *p, size_t len,
 /* End the data with "." and read the server's verdict on the message. */
 bool smtp_data_end(struct smtp_session *s, struct mf_error *err);
 
+/* RSET (RFC 5321 4.1.1.5): abandon any transaction, ready for the next
+ * MAIL. Errors: the mapped reply, I/O. */
+bool smtp_rset(struct smtp_session *s, struct mf_error *err);
+
 /* QUIT and read the reply; failures are ignored (the message is already
  * accepted or refused by then). */
 void smtp_quit(struct smtp_session *s);

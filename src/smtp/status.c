@@ -22,6 +22,7 @@ static const char *const stage_names[SMTP_STAGE_COUNT] = {
 	[SMTP_STAGE_DATA] = "DATA",
 	[SMTP_STAGE_DATA_END] = "message data",
 	[SMTP_STAGE_QUIT] = "QUIT",
+	[SMTP_STAGE_RSET] = "RSET",
 };
 
 const char *
