@@ -21,6 +21,11 @@ enum cfg_repair {
 	CFG_REPAIR_OFF,      /* leave the header alone */
 };
 
+enum cfg_delivery {
+	CFG_DELIVERY_DIRECT = 0, /* try now; queue on a temporary failure */
+	CFG_DELIVERY_QUEUE,      /* queue at once, deliver in the background */
+};
+
 /* One account: every keyword's value. Which keywords an account set
  * itself is kept in `set`, one bit per entry of the keyword table in
  * parse.c, so that inheritance copies exactly those. */
@@ -45,6 +50,9 @@ struct cfg_account {
 	bool remove_bcc_headers;   /* default on */
 	bool undisclosed_recipients; /* To/Cc/Bcc -> To: undisclosed-... */
 	bool encode_headers;       /* RFC 2047 for raw 8-bit text; on */
+	unsigned delivery;         /* enum cfg_delivery */
+	char *queue_dir;           /* NULL: the per-user default */
+	unsigned queue_lifetime;   /* seconds a message may wait; 5 days */
 	unsigned long long set; /* own settings, one bit per keyword */
 	unsigned line;          /* where it was defined, for messages */
 };

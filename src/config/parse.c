@@ -30,8 +30,26 @@ enum kw_type {
 	KW_BOOL,     /* on | off | empty (on) */
 	KW_PORT,     /* 1..65535 */
 	KW_TIMEOUT,  /* off | 1..86400 seconds */
-	KW_REPAIR,   /* auto | on | off (choices limit which) */
+	KW_CHOICE,   /* one word of a list; stores its value */
+	KW_DURATION, /* seconds, or a number with s, m, h or d */
 	KW_AUTH,     /* on | off | a mechanism name */
+};
+
+struct choice {
+	const char *word;
+	unsigned value;
+};
+
+static const struct choice from_choices[] = {
+	{ "auto", CFG_REPAIR_AUTO }, { "on", CFG_REPAIR_ON },
+	{ "off", CFG_REPAIR_OFF }, { NULL, 0 },
+};
+static const struct choice add_choices[] = {
+	{ "auto", CFG_REPAIR_AUTO }, { "off", CFG_REPAIR_OFF }, { NULL, 0 },
+};
+static const struct choice delivery_choices[] = {
+	{ "direct", CFG_DELIVERY_DIRECT }, { "queue", CFG_DELIVERY_QUEUE },
+	{ NULL, 0 },
 };
 
 struct keyword {
@@ -39,7 +57,7 @@ struct keyword {
 	enum kw_type type;
 	size_t offset;      /* of the field in struct cfg_account */
 	bool nonempty;      /* an empty argument is an error */
-	bool allow_on;      /* KW_REPAIR: "on" is meaningful */
+	const struct choice *choices; /* KW_CHOICE: NULL-terminated */
 	bool empty_unsets;  /* KW_STRING: "" means no value (NULL) */
 };
 
@@ -48,28 +66,35 @@ struct keyword {
 /* Every keyword this version implements, with msmtp's meaning (see
  * doc/mailferry.1). The index is the account's `set` bit. */
 static const struct keyword keywords[] = {
-	{ "host", KW_STRING, F(host), true, false, false },
-	{ "port", KW_PORT, F(port), false, false, false },
-	{ "tls", KW_BOOL, F(tls), false, false, false },
-	{ "tls_starttls", KW_BOOL, F(tls_starttls), false, false, false },
-	{ "tls_trust_file", KW_STRING, F(tls_trust_file), false, false, true },
-	{ "tls_certcheck", KW_BOOL, F(tls_certcheck), false, false, false },
-	{ "auth", KW_AUTH, F(auth), false, false, false },
-	{ "user", KW_STRING, F(user), false, false, false },
-	{ "password", KW_SECRET, F(password), false, false, false },
-	{ "from", KW_STRING, F(from), false, false, false },
-	{ "from_full_name", KW_STRING, F(from_full_name), false, false, false },
-	{ "domain", KW_STRING, F(domain), true, false, false },
-	{ "timeout", KW_TIMEOUT, F(timeout), false, false, false },
-	{ "set_from_header", KW_REPAIR, F(set_from_header), true, true, false },
-	{ "set_date_header", KW_REPAIR, F(set_date_header), true, false, false },
-	{ "set_msgid_header", KW_REPAIR, F(set_msgid_header), true, false, false },
+	{ "host", KW_STRING, F(host), true, NULL, false },
+	{ "port", KW_PORT, F(port), false, NULL, false },
+	{ "tls", KW_BOOL, F(tls), false, NULL, false },
+	{ "tls_starttls", KW_BOOL, F(tls_starttls), false, NULL, false },
+	{ "tls_trust_file", KW_STRING, F(tls_trust_file), false, NULL, true },
+	{ "tls_certcheck", KW_BOOL, F(tls_certcheck), false, NULL, false },
+	{ "auth", KW_AUTH, F(auth), false, NULL, false },
+	{ "user", KW_STRING, F(user), false, NULL, false },
+	{ "password", KW_SECRET, F(password), false, NULL, false },
+	{ "from", KW_STRING, F(from), false, NULL, false },
+	{ "from_full_name", KW_STRING, F(from_full_name), false, NULL, false },
+	{ "domain", KW_STRING, F(domain), true, NULL, false },
+	{ "timeout", KW_TIMEOUT, F(timeout), false, NULL, false },
+	{ "set_from_header", KW_CHOICE, F(set_from_header), true, from_choices,
+	  false },
+	{ "set_date_header", KW_CHOICE, F(set_date_header), true, add_choices,
+	  false },
+	{ "set_msgid_header", KW_CHOICE, F(set_msgid_header), true,
+	  add_choices, false },
 	{ "remove_bcc_headers", KW_BOOL, F(remove_bcc_headers), false,
-	  false, false },
+	  NULL, false },
 	{ "undisclosed_recipients", KW_BOOL, F(undisclosed_recipients), false,
-	  false, false },
+	  NULL, false },
 	/* mailferry's own */
-	{ "encode_headers", KW_BOOL, F(encode_headers), false, false, false },
+	{ "encode_headers", KW_BOOL, F(encode_headers), false, NULL, false },
+	{ "delivery", KW_CHOICE, F(delivery), true, delivery_choices, false },
+	{ "queue_dir", KW_STRING, F(queue_dir), false, NULL, true },
+	{ "queue_lifetime", KW_DURATION, F(queue_lifetime), true, NULL,
+	  false },
 };
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))
@@ -106,6 +131,8 @@ account_init(struct cfg_account *a)
 	a->set_msgid_header = CFG_REPAIR_AUTO;
 	a->remove_bcc_headers = true;
 	a->encode_headers = true;
+	a->delivery = CFG_DELIVERY_DIRECT;
+	a->queue_lifetime = 5 * 86400;
 }
 
 static void
@@ -148,7 +175,8 @@ copy_value(struct cfg_account *dst, const struct cfg_account *src,
 		break;
 	case KW_PORT:
 	case KW_TIMEOUT:
-	case KW_REPAIR:
+	case KW_CHOICE:
+	case KW_DURATION:
 		memcpy(to, from, sizeof(unsigned));
 		break;
 	}
@@ -279,6 +307,34 @@ parse_uint(const char *arg, unsigned long min, unsigned long max,
 	return true;
 }
 
+/* "90", "90s", "30m", "4h", "5d": seconds, at most 365 days. */
+static bool
+parse_duration(const char *arg, unsigned *out)
+{
+	char *end;
+	unsigned long v, unit = 1;
+
+	if (*arg < '0' || *arg > '9')
+		return false;
+	v = strtoul(arg, &end, 10);
+	if (*end == 's') {
+		end++;
+	} else if (*end == 'm') {
+		unit = 60;
+		end++;
+	} else if (*end == 'h') {
+		unit = 3600;
+		end++;
+	} else if (*end == 'd') {
+		unit = 86400;
+		end++;
+	}
+	if (*end != '\0' || v == 0 || v > 365UL * 86400 / unit)
+		return false;
+	*out = (unsigned)(v * unit);
+	return true;
+}
+
 /* Apply "keyword arg" to an account. Returns false with msg set. */
 static bool
 apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
@@ -362,18 +418,30 @@ apply_setting(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 		memcpy(target, &v, sizeof(v));
 		break;
 	}
-	case KW_REPAIR: {
+	case KW_CHOICE: {
+		const struct choice *c = k->choices;
+		struct buf words;
+		while (c->word && strcmp(c->word, arg) != 0)
+			c++;
+		if (c->word) {
+			memcpy(target, &c->value, sizeof(c->value));
+			break;
+		}
+		buf_init(&words, 256);
+		for (c = k->choices; c->word; c++)
+			buf_printf(&words, "%s%s", c == k->choices ? "" : ", ",
+				   c->word);
+		snprintf(msg, msg_size, "%s: '%s' is not one of %s", keyword,
+			 arg, buf_cstr(&words));
+		buf_clear(&words);
+		return false;
+	}
+	case KW_DURATION: {
 		unsigned v;
-		if (strcmp(arg, "auto") == 0)
-			v = CFG_REPAIR_AUTO;
-		else if (strcmp(arg, "off") == 0)
-			v = CFG_REPAIR_OFF;
-		else if (k->allow_on && strcmp(arg, "on") == 0)
-			v = CFG_REPAIR_ON;
-		else {
-			snprintf(msg, msg_size, "%s: '%s' is not one of %s",
-				 keyword, arg,
-				 k->allow_on ? "auto, on, off" : "auto, off");
+		if (!parse_duration(arg, &v)) {
+			snprintf(msg, msg_size,
+				 "%s: '%s' is not a duration (a number of "
+				 "seconds, or with s, m, h or d)", keyword, arg);
 			return false;
 		}
 		memcpy(target, &v, sizeof(v));

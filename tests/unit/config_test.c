@@ -698,6 +698,68 @@ test_load(void)
 	}
 }
 
+
+/* Header repair, delivery and queue keywords: values and messages. */
+static void
+test_choice_keywords(void)
+{
+	static const struct {
+		const char *text;
+		const char *error; /* NULL: parses */
+	} cases[] = {
+		{ "set_from_header on\n", NULL },
+		{ "set_date_header on\n",
+		  "t:1: set_date_header: 'on' is not one of auto, off" },
+		{ "delivery sometimes\n",
+		  "t:1: delivery: 'sometimes' is not one of direct, queue" },
+		{ "queue_lifetime 0\n",
+		  "t:1: queue_lifetime: '0' is not a duration (a number of "
+		  "seconds, or with s, m, h or d)" },
+		{ "queue_lifetime 3w\n",
+		  "t:1: queue_lifetime: '3w' is not a duration (a number of "
+		  "seconds, or with s, m, h or d)" },
+		{ "queue_lifetime 366d\n",
+		  "t:1: queue_lifetime: '366d' is not a duration (a number of "
+		  "seconds, or with s, m, h or d)" },
+	};
+	struct cfg cfg;
+	struct mf_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok;
+		cfg_init(&cfg);
+		ok = cfg_parse(cases[i].text, strlen(cases[i].text), "t", &cfg,
+			       &err);
+		CHECK(ok == (cases[i].error == NULL));
+		if (!ok && cases[i].error)
+			CHECK_STR(err.msg, cases[i].error);
+		cfg_clear(&cfg);
+	}
+
+	cfg_init(&cfg);
+	CHECK(cfg_parse(S("account a\ndelivery queue\nqueue_dir /q\n"
+			  "queue_lifetime 4h\nset_from_header on\n"
+			  "set_msgid_header off\n"
+			  "account b : a\nqueue_dir\nqueue_lifetime 90\n"),
+			"t", &cfg, &err));
+	CHECK(cfg.count == 2);
+	CHECK(cfg.accounts[0].delivery == CFG_DELIVERY_QUEUE);
+	CHECK_STR(cfg.accounts[0].queue_dir, "/q");
+	CHECK(cfg.accounts[0].queue_lifetime == 4 * 3600);
+	CHECK(cfg.accounts[0].set_from_header == CFG_REPAIR_ON);
+	CHECK(cfg.accounts[0].set_msgid_header == CFG_REPAIR_OFF);
+	CHECK(cfg.accounts[0].set_date_header == CFG_REPAIR_AUTO);
+	/* inherited, then overridden: an empty queue_dir unsets it */
+	CHECK(cfg.accounts[1].delivery == CFG_DELIVERY_QUEUE);
+	CHECK(cfg.accounts[1].queue_dir == NULL);
+	CHECK(cfg.accounts[1].queue_lifetime == 90);
+	/* defaults */
+	CHECK(cfg.defaults.delivery == CFG_DELIVERY_DIRECT);
+	CHECK(cfg.defaults.queue_lifetime == 5 * 86400);
+	CHECK(cfg.defaults.remove_bcc_headers && cfg.defaults.encode_headers);
+	cfg_clear(&cfg);
+}
+
 int
 main(void)
 {
@@ -715,5 +777,6 @@ main(void)
 	test_account_port();
 	test_load();
 	rmdir(tmpdir);
+	test_choice_keywords();
 	return check_done("config_test");
 }
