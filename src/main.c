@@ -5,10 +5,15 @@
 #include "config.h"
 
 #include "cli/options.h"
+#include "config/config.h"
+#include "flush.h"
+#include "mailq.h"
+#include "queue/queue.h"
 #include "log/log.h"
 #include "submit.h"
 #include "util/error.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -25,6 +30,69 @@ no_core_dumps(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* mailq, -q and the queue management options. The queue is the one of
+ * the selected account (-a, else the default; without a configuration,
+ * the per-user default). A queue that does not exist is empty. */
+static bool
+queue_command(const struct cli_options *opts, struct mf_error *err)
+{
+	struct cfg cfg;
+	const struct cfg_account *acct = NULL;
+	struct queue q;
+	char path[4096];
+	struct stat st;
+	bool ok = false, have_cfg;
+
+	cfg_init(&cfg);
+	have_cfg = cfg_load_default(opts->config_file, &cfg, err);
+	if (!have_cfg && (opts->mode == CLI_MODE_QUEUE_RUN ||
+			  opts->config_file != NULL))
+		goto out; /* a queue run needs the accounts */
+	if (have_cfg && (acct = cfg_select(&cfg, opts->account, err)) == NULL)
+		goto out;
+	err_clear(err);
+	if (!flush_queue_path(acct, path, sizeof(path))) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"no queue directory: set queue_dir or HOME");
+		goto out;
+	}
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		/* No queue directory yet: nothing has ever been queued. */
+		err_clear(err);
+		if (opts->mode == CLI_MODE_MAILQ)
+			printf("Mail queue is empty\n");
+		else if (opts->mode != CLI_MODE_QUEUE_RUN)
+			err_set(err, EX_NOINPUT, ERR_PERMANENT,
+				"no queued message %s", opts->queue_id);
+		ok = !err_isset(err);
+		goto out;
+	}
+	if (!queue_open(path, false, &q, err))
+		goto out;
+	switch (opts->mode) {
+	case CLI_MODE_MAILQ:
+		ok = mailq_print(&q, stdout, err);
+		break;
+	case CLI_MODE_QUEUE_RUN:
+		ok = flush_run(&cfg, &q, opts->queue_force, err);
+		break;
+	case CLI_MODE_QUEUE_REMOVE:
+		ok = mailq_remove(&q, opts->queue_id, err);
+		break;
+	case CLI_MODE_QUEUE_HOLD:
+	case CLI_MODE_QUEUE_RELEASE:
+		ok = mailq_hold(&q, opts->queue_id,
+				opts->mode == CLI_MODE_QUEUE_HOLD, err);
+		break;
+	default:
+		BUG("not a queue command");
+	}
+	queue_close(&q);
+out:
+	cfg_clear(&cfg);
+	return ok;
 }
 
 int
@@ -56,10 +124,14 @@ main(int argc, char **argv)
 		return EX_OK;
 	case CLI_MODE_MAILQ:
 	case CLI_MODE_QUEUE_RUN:
-		/* This version never queues: a temporary failure is reported
-		 * to the caller (exit 75), who keeps the message. */
-		if (opts.mode == CLI_MODE_MAILQ)
-			printf("Mail queue is empty\n");
+	case CLI_MODE_QUEUE_REMOVE:
+	case CLI_MODE_QUEUE_HOLD:
+	case CLI_MODE_QUEUE_RELEASE:
+		log_init(opts.verbose);
+		if (!queue_command(&opts, &err)) {
+			fprintf(stderr, "mailferry: %s\n", err.msg);
+			return err.exit_code ? err.exit_code : EX_SOFTWARE;
+		}
 		return EX_OK;
 	case CLI_MODE_NEWALIASES:
 		fprintf(stderr, "mailferry: newaliases: aliases are not "

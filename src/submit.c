@@ -9,12 +9,14 @@
 #include "cli/options.h"
 #include "config/config.h"
 #include "deliver/deliver.h"
+#include "flush.h"
 #include "log/log.h"
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/longlines.h"
 #include "message/reader.h"
 #include "message/repair.h"
+#include "queue/queue.h"
 #include "queue/spool.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
@@ -23,6 +25,7 @@
 #include "util/limits.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,44 +34,6 @@
 #include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
-
-/* The first configuration file that exists: -C, else the user's
- * ($XDG_CONFIG_HOME/mailferry/config, ~/.mailferryrc), else the system's. */
-static bool
-load_config(const char *cli_file, struct cfg *cfg, struct mf_error *err)
-{
-	char path[4096];
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	struct stat st;
-
-	if (cli_file)
-		return cfg_load(cli_file, false, cfg, err);
-	if (xdg && *xdg) {
-		snprintf(path, sizeof(path), "%s/mailferry/config", xdg);
-		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
-	} else if (home && *home) {
-		snprintf(path, sizeof(path), "%s/.config/mailferry/config",
-			 home);
-		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
-	}
-	if (home && *home) {
-		snprintf(path, sizeof(path), "%s/.mailferryrc", home);
-		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
-	}
-	if (!cfg_load(SYSCONFDIR "/mailferry.conf", true, cfg, err)) {
-		if (err->exit_code == EX_NOINPUT)
-			err_set(err, EX_CONFIG, ERR_PERMANENT,
-				"no configuration: give -C FILE or create "
-				"~/.mailferryrc or %s/mailferry.conf",
-				SYSCONFDIR);
-		return false;
-	}
-	return true;
-}
 
 /* Read and drop what is left on fd, so a caller still writing never gets
  * SIGPIPE because we stopped early on an error. */
@@ -237,8 +202,176 @@ body_produce(void *ctx, deliver_sink_fn sink, void *sink_ctx,
 
 	if (src->ll == NULL)
 		return spool_replay(src->spool, sink, sink_ctx, err);
+	/* The body may be produced more than once (a failed delivery, then
+	 * the queue): each time from the start. */
+	msg_longlines_rewrite_restart(src->ll);
 	return spool_replay(src->spool, rewrite_chunk, &rp, err) &&
 	       msg_longlines_rewrite_end(src->ll, sink, sink_ctx, err);
+}
+
+/* The message as it goes on the wire (header block, then the body),
+ * for the queue. */
+struct wire_source {
+	const struct deliver_job *job;
+};
+
+static bool
+wire_produce(void *ctx, queue_sink_fn sink, void *sink_ctx,
+	     struct mf_error *err)
+{
+	const struct deliver_job *job = ((struct wire_source *)ctx)->job;
+
+	return sink(sink_ctx, job->head, job->head_len, err) &&
+	       job->body(job->body_ctx, sink, sink_ctx, err);
+}
+
+/* Queue the message for the recipients marked pending in pending[] (all
+ * when pending is NULL). why is the failed attempt that makes it wait
+ * (NULL: none was made; the message is due at once). Sets id. Errors:
+ * the queue's. */
+static bool
+enqueue(const struct cfg_account *acct, const struct deliver_job *job,
+	const bool *pending, const struct mf_error *why, char *id,
+	size_t id_size, struct mf_error *err)
+{
+	char path[4096];
+	struct queue q;
+	struct queue_entry e;
+	struct wire_source src = { job };
+	bool ok = false;
+
+	if (!flush_queue_path(acct, path, sizeof(path))) {
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"no queue directory (set queue_dir or HOME)");
+		return false;
+	}
+	if (!queue_open(path, true, &q, err))
+		return false;
+	queue_entry_init(&e);
+	e.account = acct->name ? xstrdup(acct->name) : NULL;
+	e.sender = xstrdup(job->sender);
+	e.created = (long long)time(NULL);
+	e.next_attempt = e.created;
+	if (why) {
+		e.attempts = 1;
+		e.next_attempt += flush_retry_delay(1);
+		e.last_error = xstrdup(why->msg);
+	}
+	e.eight_bit = job->eight_bit;
+	for (size_t i = 0; i < job->rcpt_count; i++)
+		if (pending == NULL || pending[i])
+			queue_entry_add_rcpt(&e, job->rcpts[i]);
+	ok = queue_commit(&q, &e, wire_produce, &src, err);
+	if (ok)
+		snprintf(id, id_size, "%s", e.id);
+	queue_entry_clear(&e);
+	queue_close(&q);
+	return ok;
+}
+
+/* delivery queue: commit the message, then deliver it (and whatever else
+ * is due) from a detached child, so the caller returns at once. */
+static bool
+queue_now(const struct cfg *cfg, const struct cfg_account *acct,
+	  const struct deliver_job *job, struct mf_error *err)
+{
+	char id[64], path[4096];
+	pid_t pid;
+
+	if (!enqueue(acct, job, NULL, NULL, id, sizeof(id), err)) {
+		err_prefix(err, "cannot queue the message: ");
+		return false;
+	}
+	log_debug("queued as %s", id);
+	pid = fork();
+	if (pid != 0)
+		return true; /* queued; a failed fork leaves it for -q */
+	/* The child: a session of its own, no terminal, stdio closed, so
+	 * the caller (PHP, cron) is not kept waiting on our output. */
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	if (flush_queue_path(acct, path, sizeof(path))) {
+		struct queue q;
+		struct mf_error ferr;
+		if (queue_open(path, false, &q, &ferr)) {
+			flush_run(cfg, &q, false, &ferr);
+			queue_close(&q);
+		}
+	}
+	_exit(0);
+}
+
+/* After a delivery attempt: queue what can still be delivered later,
+ * report what cannot. Returns true when every recipient was accepted or
+ * queued; false with err the first permanent refusal (the others are
+ * printed as warnings), or the temporary error when queueing failed. */
+static bool
+settle(const struct cfg *cfg, const struct cfg_account *acct,
+       const struct deliver_job *job, bool sent,
+       const struct smtp_rcpt_result *results, struct mf_error *err)
+{
+	struct mf_error attempt = *err, first_perm;
+	bool *pending = xcalloc(job->rcpt_count + 1, sizeof(*pending));
+	size_t npending = 0, nperm = 0;
+	bool ok = false;
+
+	(void)cfg;
+	err_clear(&first_perm);
+	for (size_t i = 0; i < job->rcpt_count; i++) {
+		const struct mf_error *why = &attempt;
+		if (sent && results[i].accepted)
+			continue;
+		if (err_isset(&results[i].error))
+			why = &results[i].error;
+		if (why->cls == ERR_TEMPORARY) {
+			pending[i] = true;
+			npending++;
+		} else {
+			if (nperm++ == 0)
+				first_perm = *why;
+			else
+				log_warn("%s", why->msg);
+		}
+	}
+	if (npending > 0) {
+		char id[64];
+		struct mf_error qerr;
+		const struct mf_error *why = &attempt;
+		for (size_t i = 0; i < job->rcpt_count; i++)
+			if (pending[i] && err_isset(&results[i].error)) {
+				why = &results[i].error;
+				break;
+			}
+		if (!err_isset(why))
+			why = &attempt;
+		if (enqueue(acct, job, pending, why, id, sizeof(id), &qerr)) {
+			log_warn("delivery deferred (%s); queued as %s for "
+				 "%zu recipient%s", why->msg, id, npending,
+				 npending == 1 ? "" : "s");
+		} else {
+			/* No queue: the caller must keep the message. */
+			*err = *why;
+			err_prefix(err, "not queued (%s): ", qerr.msg);
+			goto out;
+		}
+	}
+	if (nperm > 0) {
+		*err = first_perm;
+		if (sent || npending > 0)
+			err_prefix(err, "%zu of %zu recipients not reached; ",
+				   nperm, job->rcpt_count);
+		goto out;
+	}
+	err_clear(err);
+	ok = true;
+out:
+	free(pending);
+	return ok;
 }
 
 bool
@@ -253,7 +386,8 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 	struct buf head;
 	char *sender = NULL;
 	size_t accepted = 0;
-	bool eight_bit = false, ok = false;
+	bool eight_bit = false, ok = false, sent = false;
+	struct deliver_session *ds = NULL;
 	struct intake in = { .spool = &spool, .headers = &headers };
 	struct body_source body = { .spool = &spool };
 
@@ -277,7 +411,7 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 			goto out;
 		body.ll = in.ll;
 	}
-	if (!load_config(opts->config_file, &cfg, err))
+	if (!cfg_load_default(opts->config_file, &cfg, err))
 		goto out;
 	acct = cfg_select(&cfg, opts->account, err);
 	if (acct == NULL)
@@ -306,22 +440,26 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		.eight_bit = eight_bit,
 	};
 	results = xcalloc(rcpts.count, sizeof(*results));
-	if (!deliver_message(&job, results, &accepted, err))
+	if (acct->delivery == CFG_DELIVERY_QUEUE) {
+		ok = queue_now(&cfg, acct, &job, err);
 		goto out;
-	/* Accepted for some: report every refused recipient, fail with the
-	 * first refusal. */
-	for (size_t i = 0; i < rcpts.count; i++) {
-		if (results[i].accepted)
-			continue;
-		if (!err_isset(err))
-			*err = results[i].error;
-		else
-			log_warn("%s", results[i].error.msg);
 	}
-	ok = !err_isset(err);
-	if (!ok)
-		err_prefix(err, "delivered to %zu of %zu recipients; ",
-			   accepted, rcpts.count);
+	sent = deliver_open(acct, &ds, err) &&
+	       deliver_send(ds, &job, results, &accepted, err);
+	ok = settle(&cfg, acct, &job, sent, results, err);
+	/* The connection is open and in step: take older queued messages
+	 * along (only when a queue already exists; never create one here). */
+	if (sent && deliver_session_usable(ds)) {
+		char path[4096];
+		struct queue q;
+		struct mf_error qerr;
+		if (flush_queue_path(acct, path, sizeof(path)) &&
+		    queue_open(path, false, &q, &qerr)) {
+			flush_account(&cfg, acct, &q, ds);
+			queue_close(&q);
+		}
+	}
+	deliver_close(ds);
 out:
 	free(results);
 	free(sender);

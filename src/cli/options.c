@@ -29,7 +29,9 @@ static const char usage_text[] =
 	"  -v              show the SMTP dialogue (secrets redacted)\n"
 	"  -N, -R, -V      DSN options (accepted)\n"
 	"  -bp             list the queue (as mailq)\n"
-	"  -q              deliver queued messages\n"
+	"  -q              deliver queued messages that are due\n"
+	"  -qf, --flush    deliver every queued message now\n"
+	"      --queue-remove ID, --queue-hold ID, --queue-release ID\n"
 	"  -o..., -B..., -e..., -bm  accepted for compatibility, ignored\n"
 	"      --version   print the version\n"
 	"      --help      print this help\n";
@@ -102,6 +104,28 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 		}
 		if (strcmp(arg, "--help") == 0) {
 			opts->mode = CLI_MODE_HELP;
+			continue;
+		}
+		if (strcmp(arg, "--flush") == 0) {
+			opts->mode = CLI_MODE_QUEUE_RUN;
+			opts->queue_force = true;
+			continue;
+		}
+		if (strcmp(arg, "--queue-remove") == 0)
+			opts->mode = CLI_MODE_QUEUE_REMOVE;
+		else if (strcmp(arg, "--queue-hold") == 0)
+			opts->mode = CLI_MODE_QUEUE_HOLD;
+		else if (strcmp(arg, "--queue-release") == 0)
+			opts->mode = CLI_MODE_QUEUE_RELEASE;
+		if (opts->mode == CLI_MODE_QUEUE_REMOVE ||
+		    opts->mode == CLI_MODE_QUEUE_HOLD ||
+		    opts->mode == CLI_MODE_QUEUE_RELEASE) {
+			if (opts->queue_id != NULL || i + 1 >= argc) {
+				err_set(err, EX_USAGE, ERR_PERMANENT,
+					"option %s needs one queue ID", arg);
+				return false;
+			}
+			opts->queue_id = argv[++i];
 			continue;
 		}
 		if (arg[1] == '-') {
@@ -185,8 +209,11 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 			break;
 		}
 		case 'q':
-			/* -q, -qf, -q30m (sendmail's run interval: one run). */
+			/* -q, -q30m (sendmail's run interval: one run now);
+			 * -qf ignores the retry schedule. */
 			opts->mode = CLI_MODE_QUEUE_RUN;
+			if (strcmp(arg, "-qf") == 0)
+				opts->queue_force = true;
 			break;
 		case 'b':
 			/* -bm is "deliver mail", the default mode; -bp lists

@@ -17,6 +17,9 @@ enum cli_mode {
 	CLI_MODE_MAILQ,    /* argv[0] "mailq", -bp: list the queue */
 	CLI_MODE_NEWALIASES, /* argv[0] "newaliases", -bi */
 	CLI_MODE_QUEUE_RUN,  /* -q, -qf...: deliver what is queued */
+	CLI_MODE_QUEUE_REMOVE,  /* --queue-remove ID */
+	CLI_MODE_QUEUE_HOLD,    /* --queue-hold ID */
+	CLI_MODE_QUEUE_RELEASE, /* --queue-release ID */
 };
 
 /* Every pointer is borrowed from argv and lives as long as it does. */
@@ -32,6 +35,8 @@ struct cli_options {
 	const char *dsn_notify;  /* -N: accepted; used once DSN lands */
 	const char *dsn_return;  /* -R: accepted; used once DSN lands */
 	const char *dsn_envid;   /* -V: accepted; used once DSN lands */
+	bool queue_force;        /* -qf, --flush: ignore the retry schedule */
+	const char *queue_id;    /* --queue-remove/-hold/-release ID */
 	char **recipients;       /* the operands after the options */
 	size_t recipient_count;
 };

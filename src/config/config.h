@@ -81,6 +81,13 @@ bool cfg_parse(const char *text, size_t len, const char *file,
 bool cfg_load(const char *path, bool system_file, struct cfg *cfg,
 	      struct mf_error *err);
 
+/* The first configuration that exists: cli_file (-C) when given, else
+ * $XDG_CONFIG_HOME/mailferry/config (or ~/.config/mailferry/config),
+ * ~/.mailferryrc, then the system file SYSCONFDIR/mailferry.conf.
+ * Errors: as cfg_load; EX_CONFIG naming the places when none exists. */
+bool cfg_load_default(const char *cli_file, struct cfg *cfg,
+		      struct mf_error *err);
+
 /* Pick the account: name when given (-a), else "default", else the
  * defaults section when it names a host. Result borrowed from cfg.
  * Errors: EX_CONFIG. */

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -95,4 +97,43 @@ out:
 		close(fd);
 	buf_clear_secret(&text);
 	return ok;
+}
+
+/* The first configuration file that exists: -C, else the user's
+ * ($XDG_CONFIG_HOME/mailferry/config, ~/.mailferryrc), else the system's. */
+bool
+cfg_load_default(const char *cli_file, struct cfg *cfg,
+		 struct mf_error *err)
+{
+	char path[4096];
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	struct stat st;
+
+	if (cli_file)
+		return cfg_load(cli_file, false, cfg, err);
+	if (xdg && *xdg) {
+		snprintf(path, sizeof(path), "%s/mailferry/config", xdg);
+		if (stat(path, &st) == 0)
+			return cfg_load(path, false, cfg, err);
+	} else if (home && *home) {
+		snprintf(path, sizeof(path), "%s/.config/mailferry/config",
+			 home);
+		if (stat(path, &st) == 0)
+			return cfg_load(path, false, cfg, err);
+	}
+	if (home && *home) {
+		snprintf(path, sizeof(path), "%s/.mailferryrc", home);
+		if (stat(path, &st) == 0)
+			return cfg_load(path, false, cfg, err);
+	}
+	if (!cfg_load(SYSCONFDIR "/mailferry.conf", true, cfg, err)) {
+		if (err->exit_code == EX_NOINPUT)
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"no configuration: give -C FILE or create "
+				"~/.mailferryrc or %s/mailferry.conf",
+				SYSCONFDIR);
+		return false;
+	}
+	return true;
 }

@@ -1702,6 +1702,14 @@ msg_longlines_rewrite(struct msg_longlines *ll, const char *p, size_t len,
 	return ll_rewrite_leave(ll);
 }
 
+void
+msg_longlines_rewrite_restart(struct msg_longlines *ll)
+{
+	if (ll->phase == PH_SCAN)
+		BUG("msg_longlines_rewrite_restart() before the scan ended");
+	ll->phase = PH_SCANNED;
+}
+
 bool
 msg_longlines_rewrite_end(struct msg_longlines *ll, msg_longlines_out_fn out,
 			  void *ctx, struct mf_error *err)

@@ -57,4 +57,10 @@ bool msg_longlines_rewrite_end(struct msg_longlines *ll,
 			       msg_longlines_out_fn out, void *ctx,
 			       struct mf_error *err);
 
+/* Make the next msg_longlines_rewrite() start pass 2 from the beginning,
+ * whether the last pass 2 finished, failed half-way (a dropped
+ * connection) or never started: the body can be produced again (for the
+ * queue after a failed delivery). Only after msg_longlines_scan_done(). */
+void msg_longlines_rewrite_restart(struct msg_longlines *ll);
+
 #endif

@@ -19,6 +19,12 @@ test_name=$(basename "$0" .test)
 mkdir -p "$top_builddir/tests/tmp"
 T=$(mktemp -d "$top_builddir/tests/tmp/$test_name.XXXXXX")
 chmod 755 "$T"
+# A private home: the per-user queue, dead.letter and configuration of a
+# test never touch the real ones.
+HOME="$T/home"
+export HOME
+mkdir -p "$HOME"
+unset XDG_STATE_HOME XDG_CONFIG_HOME
 passed=0
 failed=0
 cleanup_cmds=""

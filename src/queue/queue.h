@@ -1,0 +1,131 @@
+/* queue/queue.h: the durable queue. A message waits here when it could
+ * not be delivered at once; mailferry -q delivers it later.
+ *
+ * Layout of a queue directory Q (mode 0700, created on demand):
+ *   Q/tmp/   files being written (never read as messages)
+ *   Q/msg/ID the message as it will be sent (header block + body, CRLF)
+ *   Q/env/ID the envelope (format: queue_env_format below); a message is
+ *            queued exactly when env/ID exists
+ * Commit: write tmp files, fsync them, rename msg then env into place,
+ * fsync the directories; only then is the message reported as queued.
+ * Updates of env/ID are atomic (tmp + fsync + rename). A delivery holds an
+ * exclusive flock() on msg/ID (never replaced, so the lock is stable),
+ * and re-reads env/ID after taking it. */
+#ifndef MF_QUEUE_QUEUE_H
+#define MF_QUEUE_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+struct mf_error;
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING = 0, /* still to deliver */
+	QUEUE_RCPT_DONE,        /* the server accepted it: never resent */
+	QUEUE_RCPT_FAILED,      /* refused permanently */
+};
+
+struct queue_rcpt {
+	char *addr;                  /* addr-spec, no brackets */
+	enum queue_rcpt_state state;
+	char *error;                 /* last error for it, or NULL */
+};
+
+struct queue_entry {
+	char id[64];             /* [0-9A-Za-z.-]+ */
+	char *account;           /* account name, NULL: the default */
+	char *sender;            /* envelope sender, "" for <> */
+	struct queue_rcpt *rcpts;
+	size_t rcpt_count;
+	long long created;       /* unix time */
+	long long next_attempt;  /* unix time */
+	unsigned attempts;
+	char *last_error;        /* one line, or NULL */
+	bool held;               /* --queue-hold: not delivered until released */
+	bool eight_bit;          /* the message has 8-bit bytes */
+	unsigned long long size; /* bytes of msg/ID (set by list/read) */
+};
+
+struct queue {
+	char *path;
+	int dirfd;               /* Q, opened O_DIRECTORY */
+};
+
+void queue_entry_init(struct queue_entry *e);
+void queue_entry_clear(struct queue_entry *e);
+/* Append a pending recipient (copied). */
+void queue_entry_add_rcpt(struct queue_entry *e, const char *addr);
+
+/* The envelope file format, one field per line, "end" last so that a
+ * truncated file is never taken for a whole one:
+ *   mailferry-queue 1
+ *   id ID
+ *   account NAME            (absent: the default account)
+ *   sender <ADDR>
+ *   created SECONDS
+ *   next SECONDS
+ *   attempts N
+ *   held yes|no
+ *   8bit yes|no
+ *   error TEXT              (absent: none)
+ *   rcpt pending|done|failed <ADDR> [TEXT]
+ *   end
+ * Values hold no CR, LF or NUL. Pure. */
+bool queue_env_format(const struct queue_entry *e, struct buf *out,
+		      struct mf_error *err);
+/* Parse an envelope file into e (initialised by the caller). Errors:
+ * EX_DATAERR naming the line (unknown version, missing "end", bad
+ * field). Pure; fuzzed. */
+bool queue_env_parse(const char *text, size_t len, struct queue_entry *e,
+		     struct mf_error *err);
+
+/* Open (and with create, make) the queue directory path. Errors:
+ * EX_CANTCREAT / EX_IOERR / EX_NOPERM, local. */
+bool queue_open(const char *path, bool create, struct queue *q,
+		struct mf_error *err);
+void queue_close(struct queue *q);
+
+/* Receives message bytes while they are written to the queue. */
+typedef bool (*queue_sink_fn)(void *ctx, const char *p, size_t len,
+			      struct mf_error *err);
+/* Produces the message by calling sink, piece by piece. */
+typedef bool (*queue_source_fn)(void *ctx, queue_sink_fn sink,
+				void *sink_ctx, struct mf_error *err);
+
+/* Commit a new message durably: e->id is filled in (unique: time, pid,
+ * random), the message bytes come from source. Returns only after the
+ * files and directories are fsynced. Errors: EX_CANTCREAT, EX_IOERR
+ * (disk full...), local; nothing is left behind in msg/ or env/. */
+bool queue_commit(struct queue *q, struct queue_entry *e,
+		  queue_source_fn source, void *source_ctx,
+		  struct mf_error *err);
+
+/* Every queued message (env/ID files), oldest first, with size set. A
+ * file that does not parse is skipped with a warning (never deleted).
+ * *entries is owned by the caller (queue_entries_free). */
+bool queue_list(struct queue *q, struct queue_entry **entries,
+		size_t *count, struct mf_error *err);
+void queue_entries_free(struct queue_entry *entries, size_t count);
+
+/* Take the delivery lock of message id without waiting and re-read its
+ * envelope into e. Returns false with err EX_TEMPFAIL "locked" when
+ * another process holds it, EX_NOINPUT when the message is gone.
+ * *lock_fd is the held lock (release with queue_unlock). */
+bool queue_lock(struct queue *q, const char *id, struct queue_entry *e,
+		int *lock_fd, struct mf_error *err);
+void queue_unlock(int lock_fd);
+
+/* Open msg/ID for reading (O_CLOEXEC); *fd owned by the caller. */
+bool queue_open_message(struct queue *q, const char *id, int *fd,
+			struct mf_error *err);
+
+/* Replace env/ID atomically with e (fsynced). */
+bool queue_update(struct queue *q, const struct queue_entry *e,
+		  struct mf_error *err);
+
+/* Remove a message: env/ID first (it is no longer queued), then msg/ID,
+ * then fsync the directories. */
+bool queue_remove(struct queue *q, const char *id, struct mf_error *err);
+
+#endif
