@@ -29,6 +29,8 @@
  * not retry in step. */
 #define RETRY_FIRST 300
 #define RETRY_MAX   (4 * 3600)
+/* Files of interrupted writes are removed when this old (seconds). */
+#define LEFTOVER_AGE 3600
 
 bool
 flush_queue_path(const struct cfg_account *acct, char *out, size_t size)
@@ -355,6 +357,7 @@ flush_run(const struct cfg *cfg, struct queue *q, bool force,
 	size_t count = 0;
 	time_t now = time(NULL);
 
+	queue_clean(q, LEFTOVER_AGE);
 	if (!queue_list(q, &entries, &count, err))
 		return false;
 	for (size_t i = 0; i < count; i++) {

@@ -294,8 +294,9 @@ queue_env_format(const struct queue_entry *e, struct buf *out,
 		if (out->data)
 			out->data[old_len] = '\0';
 		err_set(err, EX_SOFTWARE, ERR_LOCAL,
-			"queue envelope %s: cannot write: larger than %u bytes",
-			e->id, QUEUE_ENV_MAX);
+			"queue envelope %s: cannot write: does not fit in "
+			"the buffer (file limit %u bytes)", e->id,
+			QUEUE_ENV_MAX);
 	}
 	return ok;
 }
@@ -911,6 +912,7 @@ queue_commit(struct queue *q, struct queue_entry *e, queue_source_fn source,
 	     void *source_ctx, struct mf_error *err)
 {
 	char old_id[QUEUE_ID_SIZE];
+	unsigned long long old_size = e->size;
 	char id[QUEUE_ID_SIZE];
 	char tmsg[QUEUE_ID_SIZE + 8], tenv[QUEUE_ID_SIZE + 8];
 	struct write_sink sink = { -1, 0, tmsg, q->path };
@@ -963,6 +965,10 @@ queue_commit(struct queue *q, struct queue_entry *e, queue_source_fn source,
 		}
 	}
 	memcpy(e->id, id, sizeof(e->id));
+	/* The envelope first: a refused entry must fail before the source
+	 * (which may be a stream that cannot be replayed) is used up. */
+	if (!queue_env_format(e, &env, err))
+		goto out;
 
 	err_clear(err);
 	if (!source(source_ctx, write_sink, &sink, err)) {
@@ -983,8 +989,6 @@ queue_commit(struct queue *q, struct queue_entry *e, queue_source_fn source,
 	}
 	e->size = sink.bytes;
 
-	if (!queue_env_format(e, &env, err))
-		goto out;
 	efd = openat(tmpfd, tenv,
 		     O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW |
 			     O_NOCTTY,
@@ -1047,6 +1051,7 @@ out:
 			(void)sync_fd(msgfd);
 		}
 		memcpy(e->id, old_id, sizeof(e->id));
+		e->size = old_size;
 	}
 	if (sink.fd >= 0)
 		close(sink.fd);
@@ -1457,4 +1462,78 @@ out:
 	if (envfd >= 0)
 		close(envfd);
 	return ok;
+}
+
+/* Remove, in the subdirectory sub, every entry older than cutoff for
+ * which keep() says no. */
+static void
+clean_dir(struct queue *q, const char *sub, time_t cutoff,
+	  bool (*keep)(struct queue *q, const char *name))
+{
+	int fd = openat(q->dirfd, sub,
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
+			continue;
+		if (keep && keep(q, de->d_name))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_warn("queue %s: removed the leftover %s/%s of an "
+				 "interrupted write", q->path, sub,
+				 de->d_name);
+	}
+	(void)sync_fd(dirfd(d));
+	closedir(d);
+}
+
+/* A msg/ID is kept while its envelope exists or someone holds its lock
+ * (a commit in progress). */
+static bool
+msg_in_use(struct queue *q, const char *name)
+{
+	char env[QUEUE_ID_SIZE + 8];
+	struct stat st;
+	int fd;
+	bool busy;
+
+	if (snprintf(env, sizeof(env), "env/%s", name) >= (int)sizeof(env))
+		return true;
+	if (fstatat(q->dirfd, env, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return true;
+	fd = openat(q->dirfd, "msg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	{
+		int mfd = openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		close(fd);
+		if (mfd < 0)
+			return true;
+		busy = flock(mfd, LOCK_EX | LOCK_NB) != 0;
+		close(mfd);
+	}
+	return busy;
+}
+
+void
+queue_clean(struct queue *q, unsigned age)
+{
+	time_t cutoff = time(NULL) - (time_t)age;
+
+	clean_dir(q, "tmp", cutoff, NULL);
+	clean_dir(q, "msg", cutoff, msg_in_use);
 }

@@ -128,4 +128,10 @@ bool queue_update(struct queue *q, const struct queue_entry *e,
  * then fsync the directories. */
 bool queue_remove(struct queue *q, const char *id, struct mf_error *err);
 
+/* Remove what interrupted writes left behind: files in tmp/, and msg/ID
+ * without env/ID that nobody holds locked, when older than age seconds
+ * (a commit takes milliseconds; queue runs use an hour). Best effort;
+ * each removal is logged. */
+void queue_clean(struct queue *q, unsigned age);
+
 #endif

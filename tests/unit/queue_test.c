@@ -27,6 +27,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Counted literal: the bytes and their number (NUL bytes included). */
@@ -990,6 +992,79 @@ test_open_refused(void)
 	CHECK(!queue_open("", true, &q, &err));
 }
 
+
+/* queue_clean: hour-old leftovers of interrupted writes go; queued
+ * messages, fresh files and locked orphans stay. */
+static void
+make_file(const char *dir, const char *name, int age)
+{
+	char path[512];
+	struct timespec ts[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK(write(fd, "x", 1) == 1);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	CHECK(futimens(fd, ts) == 0);
+	close(fd);
+}
+
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void
+test_clean(void)
+{
+	struct pattern pt = { 10, 9, 0, false };
+	char qpath[300], tmpd[320], msgd[320], id[64], kept_path[400];
+	struct queue q;
+	struct mf_error err;
+	int locked;
+
+	snprintf(qpath, sizeof(qpath), "%s/clean", base);
+	CHECK(queue_open(qpath, true, &q, &err));
+	snprintf(tmpd, sizeof(tmpd), "%s/tmp", qpath);
+	snprintf(msgd, sizeof(msgd), "%s/msg", qpath);
+	CHECK(commit_one(&q, 1, "a@example.org", &pt, id));
+	make_file(tmpd, "old.msg", 7200);
+	make_file(tmpd, "new.msg", 10);
+	make_file(msgd, "6b000000.1.0000000000000001", 7200); /* orphan */
+	make_file(msgd, "6b000000.1.0000000000000002", 10);   /* fresh */
+	make_file(msgd, "6b000000.1.0000000000000003", 7200); /* locked */
+	snprintf(kept_path, sizeof(kept_path), "%s/6b000000.1.0000000000000003",
+		 msgd);
+	locked = open(kept_path, O_RDONLY | O_CLOEXEC);
+	CHECK(locked >= 0 && flock(locked, LOCK_EX) == 0);
+	/* the queued message, made old too, must stay */
+	{
+		char mp[400];
+		struct timespec ts[2] = { { time(NULL) - 7200, 0 },
+					  { time(NULL) - 7200, 0 } };
+		snprintf(mp, sizeof(mp), "%s/%s", msgd, id);
+		CHECK(utimensat(AT_FDCWD, mp, ts, 0) == 0);
+	}
+	queue_clean(&q, 3600);
+	CHECK(!file_exists(tmpd, "old.msg"));
+	CHECK(file_exists(tmpd, "new.msg"));
+	CHECK(!file_exists(msgd, "6b000000.1.0000000000000001"));
+	CHECK(file_exists(msgd, "6b000000.1.0000000000000002"));
+	CHECK(file_exists(msgd, "6b000000.1.0000000000000003"));
+	CHECK(file_exists(msgd, id));
+	close(locked);
+	queue_close(&q);
+}
+
 int
 main(void)
 {
@@ -1012,6 +1087,7 @@ main(void)
 	}
 	test_directory();
 	test_open_refused();
+	test_clean();
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return check_done("queue_test");
 }
