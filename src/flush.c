@@ -9,9 +9,12 @@
 #include "config/config.h"
 #include "deliver/deliver.h"
 #include "log/log.h"
+#include "message/dsn.h"
+#include "message/repair.h"
 #include "queue/queue.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -165,6 +168,135 @@ queued_body(void *ctx, deliver_sink_fn sink, void *sink_ctx,
 	}
 }
 
+struct text_source {
+	const char *p;
+	size_t len;
+};
+
+static bool
+text_produce(void *ctx, queue_sink_fn sink, void *sink_ctx,
+	     struct mf_error *err)
+{
+	struct text_source *t = ctx;
+
+	return sink(sink_ctx, t->p, t->len, err);
+}
+
+/* The header block of queued message e (up to the empty line, at most
+ * 64 KiB) into out. */
+static void
+read_headers(struct queue *q, const struct queue_entry *e, struct buf *out)
+{
+	char chunk[4096];
+	struct mf_error err;
+	int fd = -1;
+	off_t off = 0;
+
+	if (!queue_open_message(q, e->id, &fd, &err))
+		return;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof(chunk), off);
+		const char *end;
+		if (n <= 0)
+			break;
+		if (!buf_append(out, chunk, (size_t)n))
+			break;
+		off += n;
+		end = out->len >= 4 ? memmem(out->data, out->len, "\r\n\r\n", 4)
+				    : NULL;
+		if (end) {
+			out->len = (size_t)(end - out->data) + 2;
+			out->data[out->len] = '\0';
+			break;
+		}
+	}
+	close(fd);
+}
+
+/* Tell the sender which recipients failed: an RFC 3464 notice, queued as
+ * a message from <> (never for a message from <>, so notices never
+ * loop). False when none could be queued (the caller keeps a copy in
+ * dead.letter instead). */
+static bool
+queue_dsn(const struct cfg_account *acct, struct queue *q,
+	  const struct queue_entry *e, bool expired)
+{
+	struct msg_dsn_rcpt *rcpts = xcalloc(e->rcpt_count + 1, sizeof(*rcpts));
+	struct msg_dsn d;
+	struct buf text, headers;
+	struct text_source src;
+	struct queue_entry n;
+	struct mf_error err;
+	char host[256], date[64], msgid[512], boundary[96];
+	unsigned char rnd[8] = { 0 };
+	time_t now = time(NULL);
+	struct tm local, utc;
+	size_t count = 0;
+	bool ok = false;
+
+	buf_init(&text, 1u << 20);
+	buf_init(&headers, 64 * 1024);
+	queue_entry_init(&n);
+	if (*e->sender == '\0')
+		goto out;
+	for (size_t i = 0; i < e->rcpt_count; i++) {
+		if (e->rcpts[i].state != QUEUE_RCPT_FAILED)
+			continue;
+		rcpts[count].addr = e->rcpts[i].addr;
+		rcpts[count].diagnostic = e->rcpts[i].error ? e->rcpts[i].error
+							    : e->last_error;
+		rcpts[count].expired = expired;
+		count++;
+	}
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (acct->domain)
+		snprintf(host, sizeof(host), "%s", acct->domain);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	localtime_r(&now, &local);
+	gmtime_r(&now, &utc);
+	msg_format_date(&local, local.tm_gmtoff, date, sizeof(date));
+	msg_format_message_id(&utc, (long)getpid(), rnd, host, msgid,
+			      sizeof(msgid));
+	snprintf(boundary, sizeof(boundary), "%s/%s", e->id, "report");
+	read_headers(q, e, &headers);
+	d = (struct msg_dsn){
+		.reporting_host = host,
+		.sender = e->sender,
+		.date = date,
+		.message_id = msgid,
+		.boundary = boundary,
+		.arrival = e->created,
+		.rcpts = rcpts,
+		.rcpt_count = count,
+		.original_headers = buf_cstr(&headers),
+		.original_headers_len = headers.len,
+	};
+	if (!msg_dsn_build(&d, &text, &err))
+		goto out;
+	src = (struct text_source){ text.data, text.len };
+	n.account = e->account ? xstrdup(e->account) : NULL;
+	n.sender = xstrdup("");
+	n.created = (long long)now;
+	n.next_attempt = n.created;
+	queue_entry_add_rcpt(&n, e->sender);
+	ok = queue_commit(q, &n, text_produce, &src, &err);
+	if (ok)
+		log_warn("queue %s: delivery failed; notice %s queued for <%s>",
+			 e->id, n.id, e->sender);
+	else
+		log_warn("queue %s: cannot queue the failure notice: %s", e->id,
+			 err.msg);
+out:
+	queue_entry_clear(&n);
+	buf_clear(&headers);
+	buf_clear(&text);
+	free(rcpts);
+	return ok;
+}
+
 /* Record the outcome of one attempt in e and the queue: done when no
  * recipient is pending any more, else the next attempt is scheduled. */
 static void
@@ -192,11 +324,14 @@ record_outcome(const struct cfg_account *acct, struct queue *q,
 				e->rcpts[i].state = QUEUE_RCPT_FAILED;
 		failed += pending;
 		pending = 0;
-		dead_letter(q, e, "expired: still undelivered after the "
-				  "queue lifetime");
+		if (!queue_dsn(acct, q, e, true))
+			dead_letter(q, e, "expired: still undelivered after "
+					  "the queue lifetime");
 	} else if (pending == 0 && failed > 0) {
-		dead_letter(q, e, e->last_error ? e->last_error
-						: "refused by the server");
+		if (!queue_dsn(acct, q, e, false))
+			dead_letter(q, e, e->last_error ? e->last_error
+							: "refused by the "
+							  "server");
 	}
 	if (pending == 0) {
 		if (!queue_remove(q, e->id, &err))
@@ -349,17 +484,24 @@ fail_group(const struct cfg_account *acct, struct queue *q,
 	}
 }
 
-bool
-flush_run(const struct cfg *cfg, struct queue *q, bool force,
-	  struct mf_error *err)
+/* One pass over the queue: what is due, or with fresh_since >= 0 only the
+ * messages queued since then and never tried (notices made by this run). */
+static bool
+run_pass(const struct cfg *cfg, struct queue *q, bool force,
+	 long long fresh_since, struct mf_error *err)
 {
 	struct queue_entry *entries = NULL;
 	size_t count = 0;
 	time_t now = time(NULL);
 
-	queue_clean(q, LEFTOVER_AGE);
 	if (!queue_list(q, &entries, &count, err))
 		return false;
+	if (fresh_since >= 0) {
+		for (size_t i = 0; i < count; i++)
+			if (entries[i].created < fresh_since ||
+			    entries[i].attempts > 0)
+				entries[i].held = true; /* not in this pass */
+	}
 	for (size_t i = 0; i < count; i++) {
 		const char *account = entries[i].account;
 		const struct cfg_account *acct;
@@ -394,6 +536,18 @@ flush_run(const struct cfg *cfg, struct queue *q, bool force,
 	}
 	queue_entries_free(entries, count);
 	return true;
+}
+
+bool
+flush_run(const struct cfg *cfg, struct queue *q, bool force,
+	  struct mf_error *err)
+{
+	long long start = (long long)time(NULL);
+
+	queue_clean(q, LEFTOVER_AGE);
+	/* The second pass sends the failure notices the first one made. */
+	return run_pass(cfg, q, force, -1, err) &&
+	       run_pass(cfg, q, true, start, err);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "message/header.h"
 #include "message/reader.h"
 #include "message/repair.h"
+#include "message/dsn.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -1276,6 +1277,92 @@ test_format(void)
 	CHECK_STR(out, "<20261103045227.42.0011223344556677@host.example>");
 }
 
+
+/* ------------------------------------------------------------ dsn */
+
+static void
+test_dsn(void)
+{
+	static const struct {
+		const char *diag;
+		bool expired;
+		const char *want;
+	} st[] = {
+		{ "server refused RCPT TO <a@b>: 550 5.1.1 no such user", false,
+		  "5.1.1" },
+		{ "550 5.7.1 relaying denied", false, "5.7.1" },
+		{ "552 5.3.4 message too big", false, "5.3.4" },
+		{ "550 no enhanced code", false, "5.0.0" },
+		{ "550 4.1.1 wrong class", false, "5.0.0" },
+		{ "version 1.2.3 and 550 5.2.2 full", false, "5.2.2" },
+		{ "421 4.3.2 busy", true, "4.4.7" },
+		{ NULL, false, "5.0.0" },
+	};
+	char status[16];
+	struct msg_dsn_rcpt r[2] = {
+		{ "bad@example.org", "server refused RCPT TO <bad@example.org>: "
+				     "550 5.1.1 no such user", false },
+		{ "old@example.org", "421 4.3.2 busy", true },
+	};
+	static const char headers[] = "From: a@example.org\r\n"
+				      "Subject: caf\xc3\xa9\r\n";
+	struct msg_dsn d = {
+		.reporting_host = "host.example",
+		.sender = "a@example.org",
+		.date = "Mon, 23 Nov 2026 20:52:27 +0900",
+		.message_id = "<n@host.example>",
+		.boundary = "B",
+		.arrival = 0,
+		.rcpts = r,
+		.rcpt_count = 2,
+		.original_headers = headers,
+		.original_headers_len = sizeof(headers) - 1,
+	};
+	struct buf out;
+	struct mf_error err;
+	size_t line = 0;
+	bool seven_bit = true;
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		struct msg_dsn_rcpt one = { "x@y", st[i].diag, st[i].expired };
+		msg_dsn_status(&one, status);
+		CHECK_STR(status, st[i].want);
+	}
+	buf_init(&out, 1u << 20);
+	CHECK(msg_dsn_build(&d, &out, &err));
+	CHECK(strncmp(out.data, "From: Mail Delivery System "
+				"<MAILER-DAEMON@host.example>\r\nTo: "
+				"<a@example.org>\r\n", 73) == 0);
+	CHECK(strstr(out.data, "\r\nFinal-Recipient: rfc822; bad@example.org"
+			       "\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+			       "Diagnostic-Code: smtp; server refused RCPT TO "
+			       "<bad@example.org>: 550 5.1.1 no such user\r\n") !=
+	      NULL);
+	CHECK(strstr(out.data, "\r\nFinal-Recipient: rfc822; old@example.org"
+			       "\r\nAction: failed\r\nStatus: 4.4.7\r\n") !=
+	      NULL);
+	CHECK(strstr(out.data, "Arrival-Date: Thu, 01 Jan 1970 00:00:00 +0000"
+			       "\r\n") != NULL);
+	CHECK(strstr(out.data, "Content-Type: text/rfc822-headers\r\n\r\n"
+			       "From: a@example.org\r\nSubject: caf??\r\n") !=
+	      NULL);
+	CHECK(out.len > 5 &&
+	      strcmp(out.data + out.len - 9, "\r\n--B--\r\n") == 0);
+	for (size_t i = 0; i < out.len; i++) {
+		if ((unsigned char)out.data[i] >= 0x80)
+			seven_bit = false;
+		if (out.data[i] == '\n') {
+			CHECK(i > 0 && out.data[i - 1] == '\r');
+			line = 0;
+		} else if (++line > 999) {
+			CHECK(!"line over 998 octets");
+			line = 0;
+		}
+	}
+	CHECK(seven_bit);
+	buf_clear(&out);
+}
+
 int
 main(void)
 {
@@ -1292,5 +1379,6 @@ main(void)
 	test_repair_apply();
 	test_repair_long_lines();
 	test_format();
+	test_dsn();
 	return check_done("message_test");
 }
