@@ -15,6 +15,7 @@
 #include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -248,11 +249,7 @@ queue_dsn(const struct cfg_account *acct, struct queue *q,
 		rcpts[count].expired = expired;
 		count++;
 	}
-	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	if (acct->domain)
-		snprintf(host, sizeof(host), "%s", acct->domain);
+	bytes_host_name(acct->domain, host, sizeof(host));
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
 	localtime_r(&now, &local);

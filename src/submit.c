@@ -21,6 +21,7 @@
 #include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/limits.h"
 
@@ -120,19 +121,6 @@ repair_mode(unsigned cfg_value)
 	}
 }
 
-/* The Message-ID domain: the account's domain, else the host name. */
-static void
-local_domain(const struct cfg_account *acct, char *out, size_t size)
-{
-	if (acct->domain) {
-		snprintf(out, size, "%s", acct->domain);
-		return;
-	}
-	if (gethostname(out, size) != 0 || out[0] == '\0')
-		snprintf(out, size, "localhost");
-	out[size - 1] = '\0';
-}
-
 /* Repair the headers as the account says: needs the clock, the host name
  * and randomness, which message/ does not touch. */
 static bool
@@ -163,7 +151,7 @@ repair_headers(const struct cli_options *opts,
 		/* Uniqueness still holds by time and process id. */
 		memset(rnd, 0, sizeof(rnd));
 	}
-	local_domain(acct, domain, sizeof(domain));
+	bytes_host_name(acct->domain, domain, sizeof(domain));
 	msg_format_message_id(&utc, (long)getpid(), rnd, domain, msgid,
 			      sizeof(msgid));
 	r.date_value = date;

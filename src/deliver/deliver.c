@@ -13,6 +13,7 @@
 #include "smtp/client.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/stream.h"
 
@@ -22,18 +23,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-/* The name we greet with: the configured domain, else the host name. */
-static void
-helo_name(const struct cfg_account *acct, char *out, size_t size)
-{
-	if (acct->domain) {
-		snprintf(out, size, "%s", acct->domain);
-		return;
-	}
-	if (gethostname(out, size) != 0 || out[0] == '\0')
-		snprintf(out, size, "localhost");
-	out[size - 1] = '\0';
-}
 
 static bool
 start_tls(int fd, const struct cfg_account *acct, struct stream **tls,
@@ -101,7 +90,8 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 	char helo[256];
 	bool implicit_tls = acct->tls && !acct->tls_starttls;
 
-	helo_name(acct, helo, sizeof(helo));
+	/* The name we greet with: the configured domain, else the host. */
+	bytes_host_name(acct->domain, helo, sizeof(helo));
 	if (!net_connect(acct->host, cfg_account_port(acct), acct->timeout,
 			 &ds->tcp, err))
 		return false;

@@ -232,17 +232,6 @@ ll_wsp(int c)
 	return c == ' ' || c == '\t';
 }
 
-static int
-ll_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static bool
 ll_b64_char(unsigned char c)
@@ -745,7 +734,7 @@ qd_byte(struct msg_longlines *ll, unsigned char c)
 			qp_byte(ll, c);
 		return;
 	case QD_EQ:
-		if (ll_hexval(c) >= 0) {
+		if (bytes_hex_value(c) >= 0) {
 			ll->qd_hex = c;
 			ll->qd = QD_EQ_HEX;
 			return;
@@ -758,9 +747,9 @@ qd_byte(struct msg_longlines *ll, unsigned char c)
 		}
 		break;
 	case QD_EQ_HEX:
-		v = ll_hexval(c);
+		v = bytes_hex_value(c);
 		if (v >= 0) {
-			qp_byte(ll, (unsigned char)(ll_hexval(ll->qd_hex) * 16 +
+			qp_byte(ll, (unsigned char)(bytes_hex_value(ll->qd_hex) * 16 +
 						    v));
 			ll->qd = QD_TEXT;
 			return;

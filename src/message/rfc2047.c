@@ -40,6 +40,7 @@
 
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/limits.h"
 
@@ -262,17 +263,6 @@ is_ew_delim(unsigned char c)
 	       c == ';';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static int
 b64_value(unsigned char c)
@@ -316,8 +306,8 @@ q_valid(const char *t, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (t[i] != '=')
 			continue;
-		if (n - i < 3 || hex_value((unsigned char)t[i + 1]) < 0 ||
-		    hex_value((unsigned char)t[i + 2]) < 0)
+		if (n - i < 3 || bytes_hex_value((unsigned char)t[i + 1]) < 0 ||
+		    bytes_hex_value((unsigned char)t[i + 2]) < 0)
 			return false;
 		i += 2;
 	}
@@ -350,8 +340,8 @@ ew_text_decode(bool is_b, const char *t, size_t n, struct buf *out)
 		if (c == '_') {
 			c = ' ';
 		} else if (c == '=') {
-			c = (char)(hex_value((unsigned char)t[i + 1]) * 16 +
-				   hex_value((unsigned char)t[i + 2]));
+			c = (char)(bytes_hex_value((unsigned char)t[i + 1]) * 16 +
+				   bytes_hex_value((unsigned char)t[i + 2]));
 			i += 2;
 		}
 		if (!buf_append_byte(out, c))

@@ -9,4 +9,11 @@
  * time. */
 bool bytes_any_high(const char *p, size_t len);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int bytes_hex_value(unsigned char c);
+
+/* The host's name as gethostname() gives it, or "localhost"; configured
+ * (the account's domain) wins when not NULL. out is always terminated. */
+void bytes_host_name(const char *configured, char *out, size_t size);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/secret.h"
 
@@ -575,6 +576,30 @@ test_secret(void)
 	secret_free(xstrdup(""));
 }
 
+
+static void
+test_bytes(void)
+{
+	char big[64], name[8];
+
+	CHECK(bytes_hex_value('0') == 0 && bytes_hex_value('9') == 9);
+	CHECK(bytes_hex_value('a') == 10 && bytes_hex_value('F') == 15);
+	CHECK(bytes_hex_value('g') == -1 && bytes_hex_value('=') == -1);
+	memset(big, 'a', sizeof(big));
+	CHECK(!bytes_any_high(big, sizeof(big)));
+	for (size_t i = 0; i < sizeof(big); i++) {
+		big[i] = (char)0x80;
+		CHECK(bytes_any_high(big, sizeof(big)));
+		CHECK(!bytes_any_high(big, i)); /* only bytes before it */
+		big[i] = 'a';
+	}
+	CHECK(!bytes_any_high(big, 0));
+	bytes_host_name("mail.example.org", name, sizeof(name));
+	CHECK_STR(name, "mail.ex"); /* truncated, terminated */
+	bytes_host_name(NULL, big, sizeof(big));
+	CHECK(big[0] != '\0' && strlen(big) < sizeof(big));
+}
+
 int
 main(void)
 {
@@ -587,5 +612,6 @@ main(void)
 	test_err_truncation();
 	test_err_escape();
 	test_secret();
+	test_bytes();
 	return check_done("util_test");
 }
