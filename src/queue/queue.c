@@ -110,8 +110,13 @@ static void
 entry_push_rcpt(struct queue_entry *e, char *addr,
 		enum queue_rcpt_state state, char *error)
 {
-	e->rcpts = xreallocarray(e->rcpts, e->rcpt_count + 1,
-				 sizeof(*e->rcpts));
+	/* Grow by doubling: 100 000 recipients must not mean 100 000
+	 * copies of the array. */
+	if (e->rcpt_count == e->rcpt_cap) {
+		e->rcpt_cap = e->rcpt_cap ? e->rcpt_cap * 2 : 8;
+		e->rcpts = xreallocarray(e->rcpts, e->rcpt_cap,
+					 sizeof(*e->rcpts));
+	}
 	e->rcpts[e->rcpt_count].addr = addr;
 	e->rcpts[e->rcpt_count].state = state;
 	e->rcpts[e->rcpt_count].error = error;

@@ -38,6 +38,7 @@ struct queue_entry {
 	char *sender;            /* envelope sender, "" for <> */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
+	size_t rcpt_cap;         /* allocated entries of rcpts */
 	long long created;       /* unix time */
 	long long next_attempt;  /* unix time */
 	unsigned attempts;
