@@ -87,8 +87,9 @@ same_account(const char *a, const char *b)
 }
 
 /* Append a message that cannot be delivered to ~/dead.letter (mbox
- * format, with the reason) so that it is never just dropped. */
-static void
+ * format, with the reason) so that it is never just dropped. True only
+ * when the copy is written and fsynced. */
+static bool
 dead_letter(struct queue *q, const struct queue_entry *e, const char *why)
 {
 	const char *home = getenv("HOME");
@@ -97,6 +98,7 @@ dead_letter(struct queue *q, const struct queue_entry *e, const char *why)
 	FILE *in = NULL, *out = NULL;
 	int fd = -1, msg_fd = -1;
 	time_t now = time(NULL);
+	bool ok = false;
 
 	if (home == NULL || snprintf(path, sizeof(path), "%s/dead.letter",
 				     home) >= (int)sizeof(path))
@@ -125,8 +127,11 @@ dead_letter(struct queue *q, const struct queue_entry *e, const char *why)
 		fputs(line, out);
 	}
 	fputc('\n', out);
-	log_warn("queue %s: %s; the message was saved in %s", e->id, why,
-		 path);
+	ok = !ferror(in) && fflush(out) == 0 && !ferror(out) &&
+	     fsync(fileno(out)) == 0;
+	if (ok)
+		log_warn("queue %s: %s; the message was saved in %s", e->id,
+			 why, path);
 out:
 	if (in)
 		fclose(in);
@@ -136,6 +141,7 @@ out:
 		close(fd);
 	if (msg_fd >= 0)
 		close(msg_fd);
+	return ok;
 }
 
 struct msg_source {
@@ -303,6 +309,7 @@ record_outcome(const struct cfg_account *acct, struct queue *q,
 	struct mf_error err;
 	size_t pending = 0, failed = 0;
 	time_t now = time(NULL);
+	bool saved = true;
 
 	for (size_t i = 0; i < e->rcpt_count; i++) {
 		if (e->rcpts[i].state == QUEUE_RCPT_PENDING)
@@ -321,14 +328,24 @@ record_outcome(const struct cfg_account *acct, struct queue *q,
 				e->rcpts[i].state = QUEUE_RCPT_FAILED;
 		failed += pending;
 		pending = 0;
-		if (!queue_dsn(acct, q, e, true))
+		saved = queue_dsn(acct, q, e, true) ||
 			dead_letter(q, e, "expired: still undelivered after "
 					  "the queue lifetime");
 	} else if (pending == 0 && failed > 0) {
-		if (!queue_dsn(acct, q, e, false))
+		saved = queue_dsn(acct, q, e, false) ||
 			dead_letter(q, e, e->last_error ? e->last_error
 							: "refused by the "
 							  "server");
+	}
+	if (pending == 0 && !saved) {
+		/* Neither a notice nor dead.letter: the queue is the last
+		 * copy. Keep it, held, for a person to look at (mailq). */
+		e->held = true;
+		log_warn("queue %s: no failure notice or dead.letter could be "
+			 "written; the message stays queued, held", e->id);
+		if (!queue_update(q, e, &err))
+			log_warn("queue %s: %s", e->id, err.msg);
+		return;
 	}
 	if (pending == 0) {
 		if (!queue_remove(q, e->id, &err))
