@@ -43,13 +43,16 @@ queue_command(const struct cli_options *opts, struct mf_error *err)
 	struct queue q;
 	char path[4096];
 	struct stat st;
-	bool ok = false, have_cfg;
+	bool ok = false, have_cfg, no_cfg = false;
 
 	cfg_init(&cfg);
-	have_cfg = cfg_load_default(opts->config_file, &cfg, err);
-	if (!have_cfg && (opts->mode == CLI_MODE_QUEUE_RUN ||
-			  opts->config_file != NULL))
-		goto out; /* a queue run needs the accounts */
+	have_cfg = cfg_load_default(opts->config_file, &cfg, &no_cfg, err);
+	/* Without any configuration, mailq and the queue commands use the
+	 * per-user queue; a configuration that exists but cannot be read
+	 * (syntax, permissions) is an error: its queue_dir may name another
+	 * queue, and "empty" would be a lie. A queue run needs the accounts. */
+	if (!have_cfg && (!no_cfg || opts->mode == CLI_MODE_QUEUE_RUN))
+		goto out;
 	if (have_cfg && (acct = cfg_select(&cfg, opts->account, err)) == NULL)
 		goto out;
 	err_clear(err);

@@ -399,7 +399,7 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 			goto out;
 		body.ll = in.ll;
 	}
-	if (!cfg_load_default(opts->config_file, &cfg, err))
+	if (!cfg_load_default(opts->config_file, &cfg, NULL, err))
 		goto out;
 	acct = cfg_select(&cfg, opts->account, err);
 	if (acct == NULL)

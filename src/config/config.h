@@ -84,8 +84,9 @@ bool cfg_load(const char *path, bool system_file, struct cfg *cfg,
 /* The first configuration that exists: cli_file (-C) when given, else
  * $XDG_CONFIG_HOME/mailferry/config (or ~/.config/mailferry/config),
  * ~/.mailferryrc, then the system file SYSCONFDIR/mailferry.conf.
- * Errors: as cfg_load; EX_CONFIG naming the places when none exists. */
-bool cfg_load_default(const char *cli_file, struct cfg *cfg,
+ * Errors: as cfg_load; EX_CONFIG naming the places when none exists, and
+ * then *none (when not NULL) is set to true. */
+bool cfg_load_default(const char *cli_file, struct cfg *cfg, bool *none,
 		      struct mf_error *err);
 
 /* Pick the account: name when given (-a), else "default", else the

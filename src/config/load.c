@@ -102,7 +102,7 @@ out:
 /* The first configuration file that exists: -C, else the user's
  * ($XDG_CONFIG_HOME/mailferry/config, ~/.mailferryrc), else the system's. */
 bool
-cfg_load_default(const char *cli_file, struct cfg *cfg,
+cfg_load_default(const char *cli_file, struct cfg *cfg, bool *none,
 		 struct mf_error *err)
 {
 	char path[4096];
@@ -128,6 +128,8 @@ cfg_load_default(const char *cli_file, struct cfg *cfg,
 			return cfg_load(path, false, cfg, err);
 	}
 	if (!cfg_load(SYSCONFDIR "/mailferry.conf", true, cfg, err)) {
+		if (err->exit_code == EX_NOINPUT && none)
+			*none = true;
 		if (err->exit_code == EX_NOINPUT)
 			err_set(err, EX_CONFIG, ERR_PERMANENT,
 				"no configuration: give -C FILE or create "
