@@ -5,9 +5,11 @@
 
 #include "config/config.h"
 
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/limits.h"
+#include "util/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +46,24 @@ read_all(int fd, const char *path, struct buf *b, struct mf_error *err)
 	}
 }
 
+/* "eval CMD" lines: the command's first output line, within a timeout. */
+static bool
+eval_line(void *ctx, const char *cmd, char **line, struct mf_error *err)
+{
+	(void)ctx;
+	return run_capture(cmd, CFG_EVAL_TIMEOUT, LIMIT_CONFIG_LINE, true,
+			   line, err);
+}
+
 bool
 cfg_load(const char *path, bool system_file, struct cfg *cfg,
 	 struct mf_error *err)
 {
+	const char *home = getenv("HOME");
+	struct cfg_parse_env env = {
+		.home = home && *home ? home : NULL,
+		.eval = eval_line,
+	};
 	struct buf text;
 	struct stat st;
 	bool ok = false;
@@ -72,7 +88,8 @@ cfg_load(const char *path, bool system_file, struct cfg *cfg,
 	}
 	if (!read_all(fd, path, &text, err))
 		goto out;
-	if (!cfg_parse(text.data ? text.data : "", text.len, path, cfg, err))
+	if (!cfg_parse_env(text.data ? text.data : "", text.len, path, &env,
+			   cfg, err))
 		goto out;
 	if (cfg->has_password) {
 		mode_t forbidden = system_file ? S_IRWXO : (S_IRWXG | S_IRWXO);
@@ -99,43 +116,130 @@ out:
 	return ok;
 }
 
-/* The first configuration file that exists: -C, else the user's
- * ($XDG_CONFIG_HOME/mailferry/config, ~/.mailferryrc), else the system's. */
-bool
-cfg_load_default(const char *cli_file, struct cfg *cfg, bool *none,
-		 struct mf_error *err)
+/* Add to user every account of sys it does not define itself (msmtp:
+ * the user file overrides the system file per account), and the system
+ * defaults when the user's name no host. sys is left empty. */
+static void
+merge_system(struct cfg *user, struct cfg *sys)
 {
-	char path[4096];
+	user->system_file = sys->file;
+	sys->file = NULL;
+	for (size_t i = 0; i < sys->count; i++) {
+		struct cfg_account *a = &sys->accounts[i];
+		bool shadowed = false;
+		for (size_t j = 0; j < user->count && !shadowed; j++)
+			shadowed = strcmp(user->accounts[j].name, a->name) == 0;
+		if (shadowed)
+			continue;
+		user->accounts = xreallocarray(user->accounts, user->count + 1,
+					       sizeof(*user->accounts));
+		user->accounts[user->count] = *a;
+		user->accounts[user->count].file = user->system_file;
+		user->count++;
+		memset(a, 0, sizeof(*a));
+		a->name = NULL;
+	}
+	if (user->defaults.host == NULL && sys->defaults.host != NULL) {
+		cfg_account_copy(&user->defaults, &sys->defaults);
+		user->defaults.file = user->system_file;
+	}
+}
+
+/* The user's file: -C, else $XDG_CONFIG_HOME/mailferry/config (or
+ * ~/.config/mailferry/config), else ~/.mailferryrc; NULL when none
+ * exists. */
+static const char *
+user_file(const char *cli_file, char *path, size_t size)
+{
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	struct stat st;
 
 	if (cli_file)
-		return cfg_load(cli_file, false, cfg, err);
+		return cli_file;
 	if (xdg && *xdg) {
-		snprintf(path, sizeof(path), "%s/mailferry/config", xdg);
+		snprintf(path, size, "%s/mailferry/config", xdg);
 		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
+			return path;
 	} else if (home && *home) {
-		snprintf(path, sizeof(path), "%s/.config/mailferry/config",
-			 home);
+		snprintf(path, size, "%s/.config/mailferry/config", home);
 		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
+			return path;
 	}
 	if (home && *home) {
-		snprintf(path, sizeof(path), "%s/.mailferryrc", home);
+		snprintf(path, size, "%s/.mailferryrc", home);
 		if (stat(path, &st) == 0)
-			return cfg_load(path, false, cfg, err);
+			return path;
 	}
-	if (!cfg_load(SYSCONFDIR "/mailferry.conf", true, cfg, err)) {
-		if (err->exit_code == EX_NOINPUT && none)
-			*none = true;
-		if (err->exit_code == EX_NOINPUT)
-			err_set(err, EX_CONFIG, ERR_PERMANENT,
-				"no configuration: give -C FILE or create "
-				"~/.mailferryrc or %s/mailferry.conf",
-				SYSCONFDIR);
+	return NULL;
+}
+
+bool
+cfg_load_default(const char *cli_file, struct cfg *cfg, bool *none,
+		 struct mf_error *err)
+{
+	return cfg_load_files(cli_file, cfg_system_file(), cfg, none, err);
+}
+
+const char *
+cfg_system_file(void)
+{
+	const char *over = getenv("MAILFERRY_SYSTEM_CONFIG");
+
+	/* Only the test suite moves the system file, and only in a build
+	 * without the setgid privilege (a privileged program must not let
+	 * the caller choose what it reads). */
+	if (over && *over && getuid() == geteuid() && getgid() == getegid())
+		return over;
+	return SYSCONFDIR "/mailferry.conf";
+}
+
+bool
+cfg_load_files(const char *cli_file, const char *system_path,
+	       struct cfg *cfg, bool *none, struct mf_error *err)
+{
+	char path[4096];
+	const char *user = user_file(cli_file, path, sizeof(path));
+	struct cfg sys;
+	struct mf_error serr;
+	bool have_sys;
+
+	cfg_init(&sys);
+	err_clear(&serr);
+	have_sys = cfg_load(system_path, true, &sys, &serr);
+	if (!have_sys && serr.exit_code != EX_NOINPUT &&
+	    !(user != NULL && serr.exit_code == EX_CONFIG &&
+	      access(system_path, R_OK) != 0)) {
+		/* A system file that is broken is an error; one this user
+		 * may not read is skipped when the user has a file. */
+		*err = serr;
+		cfg_clear(&sys);
 		return false;
 	}
+	if (user == NULL) {
+		if (!have_sys) {
+			cfg_clear(&sys);
+			if (serr.exit_code == EX_NOINPUT) {
+				if (none)
+					*none = true;
+				err_set(err, EX_CONFIG, ERR_PERMANENT,
+					"no configuration: give -C FILE or "
+					"create ~/.mailferryrc or %s",
+					system_path);
+			} else {
+				*err = serr;
+			}
+			return false;
+		}
+		*cfg = sys;
+		return true;
+	}
+	if (!cfg_load(user, false, cfg, err)) {
+		cfg_clear(&sys);
+		return false;
+	}
+	if (have_sys)
+		merge_system(cfg, &sys);
+	cfg_clear(&sys);
 	return true;
 }
