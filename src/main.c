@@ -7,6 +7,7 @@
 #include "cli/options.h"
 #include "config/config.h"
 #include "flush.h"
+#include "inspect.h"
 #include "mailq.h"
 #include "queue/queue.h"
 #include "log/log.h"
@@ -14,6 +15,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -30,6 +32,23 @@ no_core_dumps(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Callers may start us with standard input, output or error closed
+ * (mailutils closes 1 and 2): put /dev/null there before anything else is
+ * opened, so no file we open later becomes "standard error". */
+static void
+reopen_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
 }
 
 /* mailq, -q and the queue management options. The queue is the one of
@@ -104,6 +123,7 @@ main(int argc, char **argv)
 	struct cli_options opts;
 	struct mf_error err;
 
+	reopen_std_fds();
 	umask(077);
 	no_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
@@ -115,13 +135,38 @@ main(int argc, char **argv)
 				"information.\n");
 		return err.exit_code;
 	}
+	/* "--KEYWORD=VALUE" must name a configuration keyword whatever the
+	 * mode; its value is checked when the account is set up. */
+	for (size_t i = 0; i < opts.setting_count; i++) {
+		if (!cfg_is_keyword(opts.settings[i].keyword)) {
+			char *k = opts.settings[i].keyword;
+			for (char *c = k; *c; c++)
+				if (*c == '_')
+					*c = '-';
+			fprintf(stderr, "mailferry: unknown option --%s\n", k);
+			fprintf(stderr, "Try 'mailferry --help' for more "
+					"information.\n");
+			return EX_USAGE;
+		}
+	}
 	switch (opts.mode) {
 	case CLI_MODE_VERSION:
-		printf("mailferry %s\n", PACKAGE_VERSION);
-		printf("Copyright (C) 2026 the mailferry developers.\n"
-		       "License GPLv3+: GNU GPL version 3 or later "
-		       "<https://gnu.org/licenses/gpl.html>.\n");
+		inspect_version(stdout);
 		return EX_OK;
+	case CLI_MODE_PRETEND:
+	case CLI_MODE_VERIFY:
+		log_init(opts.verbose);
+		if (!(opts.mode == CLI_MODE_PRETEND
+			      ? inspect_pretend(&opts, stdout, &err)
+			      : inspect_verify(&opts, stdout, &err))) {
+			fflush(stdout);
+			fprintf(stderr, "mailferry: %s\n", err.msg);
+			return err.exit_code ? err.exit_code : EX_SOFTWARE;
+		}
+		return EX_OK;
+	case CLI_MODE_SMTP:
+		fprintf(stderr, "mailferry: -bs is not supported yet\n");
+		return EX_USAGE;
 	case CLI_MODE_HELP:
 		fputs(cli_usage(), stdout);
 		return EX_OK;

@@ -5,6 +5,7 @@
 
 #include "submit.h"
 
+#include "account.h"
 #include "address/address.h"
 #include "cli/options.h"
 #include "config/config.h"
@@ -69,43 +70,6 @@ intake_body(void *ctx, const char *p, size_t len, struct mf_error *err)
 		in->ll = msg_longlines_new(in->headers);
 	msg_longlines_scan(in->ll, p, len);
 	return spool_write(in->spool, p, len, err);
-}
-
-/* Read the whole message from fd into headers and the spool. */
-static bool
-read_message(int fd, bool ignore_dots, struct intake *in, bool *eight_bit,
-	     struct mf_error *err)
-{
-	struct msg_reader reader;
-	char chunk[65536];
-	bool ok = false;
-
-	msg_reader_init(&reader, in->headers, !ignore_dots, intake_body, in);
-	while (!msg_reader_done(&reader)) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, EX_IOERR, ERR_LOCAL,
-				"reading the message: %s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (!msg_reader_push(&reader, chunk, (size_t)n, err)) {
-			drain(fd);
-			goto out;
-		}
-	}
-	if (!msg_reader_finish(&reader, err))
-		goto out;
-	*eight_bit = reader.eight_bit;
-	ok = true;
-out:
-	if (!ok)
-		err_prefix(err, "message: ");
-	msg_reader_clear(&reader);
-	return ok;
 }
 
 static enum msg_add
@@ -261,16 +225,19 @@ enqueue(const struct cfg_account *acct, const struct deliver_job *job,
  * is due) from a detached child, so the caller returns at once. */
 static bool
 queue_now(const struct cfg *cfg, const struct cfg_account *acct,
-	  const struct deliver_job *job, struct mf_error *err)
+	  const struct deliver_job *job, struct submit_outcome *res,
+	  struct mf_error *err)
 {
-	char id[64], path[4096];
+	char path[4096];
 	pid_t pid;
 
-	if (!enqueue(acct, job, NULL, NULL, id, sizeof(id), err)) {
+	if (!enqueue(acct, job, NULL, NULL, res->queue_id,
+		     sizeof(res->queue_id), err)) {
 		err_prefix(err, "cannot queue the message: ");
 		return false;
 	}
-	log_debug("queued as %s", id);
+	res->queued = true;
+	log_debug("queued as %s", res->queue_id);
 	pid = fork();
 	if (pid != 0)
 		return true; /* queued; a failed fork leaves it for -q */
@@ -299,16 +266,15 @@ queue_now(const struct cfg *cfg, const struct cfg_account *acct,
  * queued; false with err the first permanent refusal (the others are
  * printed as warnings), or the temporary error when queueing failed. */
 static bool
-settle(const struct cfg *cfg, const struct cfg_account *acct,
-       const struct deliver_job *job, bool sent,
-       const struct smtp_rcpt_result *results, struct mf_error *err)
+settle(const struct cfg_account *acct, const struct deliver_job *job,
+       bool sent, const struct smtp_rcpt_result *results,
+       struct submit_outcome *res, struct mf_error *err)
 {
 	struct mf_error attempt = *err, first_perm;
 	bool *pending = xcalloc(job->rcpt_count + 1, sizeof(*pending));
 	size_t npending = 0, nperm = 0;
 	bool ok = false;
 
-	(void)cfg;
 	err_clear(&first_perm);
 	for (size_t i = 0; i < job->rcpt_count; i++) {
 		const struct mf_error *why = &attempt;
@@ -326,8 +292,11 @@ settle(const struct cfg *cfg, const struct cfg_account *acct,
 				log_warn("%s", why->msg);
 		}
 	}
+	res->delivered = job->rcpt_count - npending - nperm;
+	res->deferred = npending;
+	res->failed = nperm;
 	if (npending > 0) {
-		char id[64];
+		char *id = res->queue_id;
 		struct mf_error qerr;
 		const struct mf_error *why = &attempt;
 		for (size_t i = 0; i < job->rcpt_count; i++)
@@ -337,7 +306,9 @@ settle(const struct cfg *cfg, const struct cfg_account *acct,
 			}
 		if (!err_isset(why))
 			why = &attempt;
-		if (enqueue(acct, job, pending, why, id, sizeof(id), &qerr)) {
+		if (enqueue(acct, job, pending, why, id,
+			    sizeof(res->queue_id), &qerr)) {
+			res->queued = true;
 			log_warn("delivery deferred (%s); queued as %s for "
 				 "%zu recipient%s", why->msg, id, npending,
 				 npending == 1 ? "" : "s");
@@ -362,56 +333,192 @@ out:
 	return ok;
 }
 
-bool
-submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
-{
-	struct cfg cfg;
-	const struct cfg_account *acct;
+/* A message being read: headers in memory, the body in the spool. */
+struct submission {
 	struct msg_headers headers;
-	struct spool spool = { .fd = -1 };
+	struct spool spool;
+	struct msg_reader reader;
+	struct intake in;
+	bool failed;  /* a push failed: the rest is dropped */
+};
+
+struct submission *
+submission_new(bool dot_ends, struct mf_error *err)
+{
+	struct submission *s = xcalloc(1, sizeof(*s));
+
+	msg_headers_init(&s->headers);
+	s->spool.fd = -1;
+	s->in.spool = &s->spool;
+	s->in.headers = &s->headers;
+	msg_reader_init(&s->reader, &s->headers, dot_ends, intake_body,
+			&s->in);
+	if (!spool_open(&s->spool, err)) {
+		submission_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+submission_free(struct submission *s)
+{
+	if (s == NULL)
+		return;
+	msg_reader_clear(&s->reader);
+	msg_longlines_free(s->in.ll);
+	spool_close(&s->spool);
+	msg_headers_clear(&s->headers);
+	free(s);
+}
+
+bool
+submission_write(struct submission *s, const char *p, size_t len,
+		 struct mf_error *err)
+{
+	if (s->failed || msg_reader_done(&s->reader))
+		return !s->failed;
+	if (!msg_reader_push(&s->reader, p, len, err)) {
+		err_prefix(err, "message: ");
+		s->failed = true;
+		return false;
+	}
+	return true;
+}
+
+bool
+submission_complete(const struct submission *s)
+{
+	return msg_reader_done(&s->reader);
+}
+
+/* Read the whole message from fd. After an error the rest of the input
+ * is still read, so a caller that is writing never gets SIGPIPE. */
+static bool
+read_message(int fd, struct submission *s, struct mf_error *err)
+{
+	char chunk[65536];
+
+	while (!submission_complete(s)) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(err, EX_IOERR, ERR_LOCAL,
+				"reading the message: %s", strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			break;
+		if (!submission_write(s, chunk, (size_t)n, err)) {
+			drain(fd);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The address named in the first From field, for --read-envelope-from
+ * (NULL when there is none). Owned by the caller. */
+static char *
+header_from(const struct msg_headers *h)
+{
+	struct addr_list from;
+	struct mf_error ignored;
+	char *out = NULL;
+	size_t i = msg_headers_find(h, "From", 0);
+
+	if (i >= h->count)
+		return NULL;
+	addr_list_init(&from);
+	size_t len;
+	const char *v = msg_field_value(&h->fields[i], &len);
+	if (addr_list_parse(v, len, &from, &ignored) && from.count > 0)
+		out = xstrdup(from.addrs[0]);
+	addr_list_clear(&from);
+	return out;
+}
+
+/* The envelope sender: the caller's (-f, MAIL FROM, or From with
+ * --read-envelope-from) unless the account forbids overriding it, else
+ * the account's, else the From field, else the user. Qualified. */
+static bool
+final_sender(const struct account *a, const struct msg_headers *h,
+	     const char *given, char **out, struct mf_error *err)
+{
+	const char *cli = a->acct.allow_from_override || a->sender == NULL
+				  ? given : NULL;
+	const char *cfgf = a->sender;
+	char *raw = NULL;
+
+	if (cli == NULL && cfgf == NULL &&
+	    msg_headers_find(h, "From", 0) >= h->count)
+		cfgf = a->facts.user;
+	if (!msg_envelope_sender(h, cli, cfgf, &raw, err))
+		return false;
+	*out = account_qualify(a, raw);
+	free(raw);
+	return true;
+}
+
+bool
+submission_send(struct submission *sub, const struct cli_options *opts,
+		const struct submit_envelope *env, struct submit_outcome *res,
+		struct mf_error *err)
+{
+	struct account a;
+	const struct cfg_account *acct = &a.acct;
 	struct addr_list rcpts;
 	struct smtp_rcpt_result *results = NULL;
 	struct buf head;
-	char *sender = NULL;
+	char *sender = NULL, *given = NULL, *hint = NULL;
 	size_t accepted = 0;
-	bool eight_bit = false, ok = false, sent = false;
+	bool ok = false, sent = false;
 	struct deliver_session *ds = NULL;
-	struct intake in = { .spool = &spool, .headers = &headers };
-	struct body_source body = { .spool = &spool };
+	struct body_source body = { .spool = &sub->spool };
 
-	cfg_init(&cfg);
-	msg_headers_init(&headers);
+	memset(res, 0, sizeof(*res));
+	memset(&a, 0, sizeof(a));
 	addr_list_init(&rcpts);
 	buf_init(&head, LIMIT_HEADER_BLOCK + 2);
-
-	/* The message is read to the end first: the caller is answered only
-	 * after its input is drained, whatever goes wrong later. */
-	if (!spool_open(&spool, err)) {
-		drain(in_fd);
+	if (sub->failed) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL, "message: not read");
 		goto out;
 	}
-	if (!read_message(in_fd, opts->ignore_dots, &in, &eight_bit, err))
+	if (!msg_reader_finish(&sub->reader, err)) {
+		err_prefix(err, "message: ");
 		goto out;
+	}
 	/* Lines over 998 octets: re-encode the parts that have them (the
 	 * top-level headers change first, for a non-MIME body). */
-	if (in.ll && msg_longlines_scan_done(in.ll)) {
-		if (!msg_longlines_fix_headers(in.ll, &headers, err))
+	if (sub->in.ll && msg_longlines_scan_done(sub->in.ll)) {
+		if (!msg_longlines_fix_headers(sub->in.ll, &sub->headers, err))
 			goto out;
-		body.ll = in.ll;
+		body.ll = sub->in.ll;
 	}
-	if (!cfg_load_default(opts->config_file, &cfg, NULL, err))
+	/* The sender the caller named, as given (for MAIL FROM), and bare
+	 * (to match the accounts' from against). */
+	if (env->sender)
+		given = xstrdup(env->sender);
+	else if (opts->from)
+		given = xstrdup(opts->from);
+	else if (opts->read_envelope_from)
+		given = header_from(&sub->headers);
+	if (given) {
+		struct mf_error ignored;
+		if (!addr_parse_mailbox(given, &hint, &ignored))
+			hint = xstrdup(given);
+	}
+	if (!account_setup(opts, hint, &a, err))
 		goto out;
-	acct = cfg_select(&cfg, opts->account, err);
-	if (acct == NULL)
+	if (!msg_envelope_recipients(&sub->headers, env->rcpts,
+				     env->rcpt_count, env->read_recipients,
+				     &rcpts, err) ||
+	    !account_recipients(&a, &rcpts, err) ||
+	    !final_sender(&a, &sub->headers, given, &sender, err))
 		goto out;
-	if (!msg_envelope_recipients(&headers, opts->recipients,
-				     opts->recipient_count,
-				     opts->read_recipients, &rcpts, err) ||
-	    !msg_envelope_sender(&headers, opts->from, acct->from, &sender,
-				 err))
-		goto out;
-	if (!repair_headers(opts, acct, sender, &headers, err) ||
-	    !msg_headers_write(&headers, &head, err))
+	if (!repair_headers(opts, acct, sender, &sub->headers, err) ||
+	    !msg_headers_write(&sub->headers, &head, err))
 		goto out;
 
 	struct deliver_job job = {
@@ -424,17 +531,26 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		.body = body_produce,
 		.body_ctx = &body,
 		.size = (unsigned long long)head.len +
-			(unsigned long long)spool.size,
-		.eight_bit = eight_bit,
+			(unsigned long long)sub->spool.size,
+		.eight_bit = sub->reader.eight_bit,
 	};
 	results = xcalloc(rcpts.count, sizeof(*results));
+	if (opts->queue_only) {
+		ok = enqueue(acct, &job, NULL, NULL, res->queue_id,
+			     sizeof(res->queue_id), err);
+		if (ok)
+			res->queued = true;
+		else
+			err_prefix(err, "cannot queue the message: ");
+		goto out;
+	}
 	if (acct->delivery == CFG_DELIVERY_QUEUE) {
-		ok = queue_now(&cfg, acct, &job, err);
+		ok = queue_now(&a.cfg, acct, &job, res, err);
 		goto out;
 	}
 	sent = deliver_open(acct, &ds, err) &&
 	       deliver_send(ds, &job, results, &accepted, err);
-	ok = settle(&cfg, acct, &job, sent, results, err);
+	ok = settle(acct, &job, sent, results, res, err);
 	/* The connection is open and in step: take older queued messages
 	 * along (only when a queue already exists; never create one here). */
 	if (sent && deliver_session_usable(ds)) {
@@ -443,7 +559,7 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 		struct mf_error qerr;
 		if (flush_queue_path(acct, path, sizeof(path)) &&
 		    queue_open(path, false, &q, &qerr)) {
-			flush_account(&cfg, acct, &q, ds);
+			flush_account(&a.cfg, acct, &q, ds);
 			queue_close(&q);
 		}
 	}
@@ -451,11 +567,36 @@ submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
 out:
 	free(results);
 	free(sender);
-	msg_longlines_free(in.ll);
+	free(hint);
+	free(given);
 	buf_clear(&head);
 	addr_list_clear(&rcpts);
-	spool_close(&spool);
-	msg_headers_clear(&headers);
-	cfg_clear(&cfg);
+	account_clear(&a);
+	return ok;
+}
+
+bool
+submit_run(const struct cli_options *opts, int in_fd, struct mf_error *err)
+{
+	struct submission *sub;
+	struct submit_outcome res;
+	struct submit_envelope env = {
+		.rcpts = opts->recipients,
+		.rcpt_count = opts->recipient_count,
+		.read_recipients = opts->read_recipients,
+	};
+	bool ok;
+
+	/* The message is read to the end first: the caller is answered only
+	 * after its input is drained, whatever goes wrong later; nothing is
+	 * sent before EOF (cron may kill us mid-message). */
+	sub = submission_new(!opts->ignore_dots, err);
+	if (sub == NULL) {
+		drain(in_fd);
+		return false;
+	}
+	ok = read_message(in_fd, sub, err) &&
+	     submission_send(sub, opts, &env, &res, err);
+	submission_free(sub);
 	return ok;
 }

@@ -20,7 +20,20 @@ enum cli_mode {
 	CLI_MODE_QUEUE_REMOVE,  /* --queue-remove ID */
 	CLI_MODE_QUEUE_HOLD,    /* --queue-hold ID */
 	CLI_MODE_QUEUE_RELEASE, /* --queue-release ID */
+	CLI_MODE_SMTP,     /* -bs: speak SMTP on stdin/stdout */
+	CLI_MODE_VERIFY,   /* -bv: print recipients and account, send nothing */
+	CLI_MODE_PRETEND,  /* -P, --pretend: print the account's settings */
 };
+
+/* A configuration setting given on the command line: msmtp's long options
+ * ("--tls-trust-file=F") and the sendmail flags that set one (-X FILE is
+ * logfile, -N is dsn_notify, -R is dsn_return). */
+struct cli_setting {
+	char keyword[40];  /* with '_' as in the configuration file */
+	const char *value; /* borrowed from argv; "" when none was given */
+};
+
+#define CLI_MAX_SETTINGS 64
 
 /* Every pointer is borrowed from argv and lives as long as it does. */
 struct cli_options {
@@ -32,11 +45,18 @@ struct cli_options {
 	const char *full_name;   /* -F: full name for a generated From */
 	const char *config_file; /* -C FILE, or NULL for the defaults */
 	const char *account;     /* -a NAME, or NULL */
-	const char *dsn_notify;  /* -N: accepted; used once DSN lands */
-	const char *dsn_return;  /* -R: accepted; used once DSN lands */
-	const char *dsn_envid;   /* -V: accepted; used once DSN lands */
+	const char *dsn_notify;  /* -N NEVER|SUCCESS,DELAY,FAILURE */
+	const char *dsn_return;  /* -R hdrs|full */
+	const char *dsn_envid;   /* -V ENVID */
 	bool queue_force;        /* -qf, --flush: ignore the retry schedule */
-	const char *queue_id;    /* --queue-remove/-hold/-release ID */
+	const char *queue_id;    /* --queue-remove/-hold/-release ID, -qI */
+	const char *queue_rcpt;  /* -qR SUBSTRING: only matching recipients */
+	const char *queue_sender; /* -qS SUBSTRING: only matching senders */
+	bool queue_only;         /* -odq: queue, do not try now */
+	bool read_envelope_from; /* --read-envelope-from: sender from From */
+	const char *host;        /* --host: no configuration file accounts */
+	struct cli_setting settings[CLI_MAX_SETTINGS];
+	size_t setting_count;
 	char **recipients;       /* the operands after the options */
 	size_t recipient_count;
 };

@@ -119,6 +119,10 @@ struct cfg {
 };
 
 void cfg_init(struct cfg *cfg);
+/* An account with msmtp's defaults; cfg_account_clear releases it (and
+ * wipes the password) and leaves it as cfg_account_init does. */
+void cfg_account_init(struct cfg_account *a);
+void cfg_account_clear(struct cfg_account *a);
 void cfg_clear(struct cfg *cfg);
 
 /* What the parser needs from outside: a home directory for "~/" in file

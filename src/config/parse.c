@@ -183,8 +183,8 @@ field_str(struct cfg_account *a, const struct keyword *k)
 	return (char **)((char *)a + k->offset);
 }
 
-static void
-account_init(struct cfg_account *a)
+void
+cfg_account_init(struct cfg_account *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->tls_starttls = true;
@@ -200,8 +200,8 @@ account_init(struct cfg_account *a)
 	a->queue_lifetime = 5 * 86400;
 }
 
-static void
-account_clear(struct cfg_account *a)
+void
+cfg_account_clear(struct cfg_account *a)
 {
 	free(a->name);
 	for (size_t i = 0; i < KEYWORD_COUNT; i++) {
@@ -211,7 +211,7 @@ account_clear(struct cfg_account *a)
 		else if (is_string_type(k->type))
 			free(*field_str(a, k));
 	}
-	account_init(a);
+	cfg_account_init(a);
 }
 
 /* Copy the value of keyword k from src to dst. */
@@ -270,16 +270,16 @@ void
 cfg_init(struct cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	account_init(&cfg->defaults);
+	cfg_account_init(&cfg->defaults);
 }
 
 void
 cfg_clear(struct cfg *cfg)
 {
 	for (size_t i = 0; i < cfg->count; i++)
-		account_clear(&cfg->accounts[i]);
+		cfg_account_clear(&cfg->accounts[i]);
 	free(cfg->accounts);
-	account_clear(&cfg->defaults);
+	cfg_account_clear(&cfg->defaults);
 	free(cfg->file);
 	free(cfg->system_file);
 	cfg_init(cfg);
@@ -889,7 +889,7 @@ start_account(struct cfg *cfg, const char *arg, unsigned line, char msg[],
 	 * them as the account's own settings (msmtp's "acc->mask = 0"), so
 	 * a child of this account takes the defaults current at its own
 	 * definition, not this account's older copy. */
-	account_init(&acct);
+	cfg_account_init(&acct);
 	account_inherit(&acct, &cfg->defaults);
 	acct.set = 0;
 	if (colon) {
@@ -909,7 +909,7 @@ start_account(struct cfg *cfg, const char *arg, unsigned line, char msg[],
 					 "account '%s'", name, parent_name);
 				free(parent_name);
 				free(name);
-				account_clear(&acct);
+				cfg_account_clear(&acct);
 				return NULL;
 			}
 			free(parent_name);

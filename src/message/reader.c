@@ -81,8 +81,12 @@ body_event(struct msg_reader *r, char c, bool eol, struct mf_error *err)
 			r->state = MSG_READ_DONE;
 			return true;
 		}
+		/* ".." at the start of a line is one dot: the caller
+		 * escaped it as sendmail 8 expects without -i. */
 		if (!body_emit(r, ".", 1, err))
 			return false;
+		if (c == '.')
+			return true;
 	} else if (r->line_start && !eol && c == '.' && r->dot_ends) {
 		r->dot_held = true;
 		r->line_start = false;

@@ -41,7 +41,8 @@ enum msg_reader_state {
 
 struct msg_reader {
 	enum msg_reader_state state;
-	bool dot_ends;          /* no -i: a lone "." ends the input */
+	bool dot_ends;          /* no -i: a lone "." ends the input and
+				 * a leading ".." in the body becomes "." */
 	bool pending_cr;        /* a CR waits to see if LF follows */
 	bool line_start;        /* body: at the start of a line */
 	bool dot_held;          /* body: a "." at line start is held */

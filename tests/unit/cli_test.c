@@ -121,7 +121,8 @@ static const struct cli_case {
 	/* errors, exit code EX_USAGE */
 	{ .argv = { "-x" }, .error = "unknown option -x" },
 	{ .argv = { "-t", "-x", "a@b" }, .error = "unknown option -x" },
-	{ .argv = { "--frobnicate" }, .error = "unknown option --frobnicate" },
+	/* other long options are configuration keywords, checked by main */
+	{ .argv = { "--=x" }, .error = "unknown option --=x" },
 	{ .argv = { "-tx" }, .error = "unknown option -tx" },
 	{ .argv = { "-vx" }, .error = "unknown option -vx" },
 	{ .argv = { "-ix" }, .error = "unknown option -ix" },
@@ -147,12 +148,51 @@ static const struct cli_case {
 	  .error = "recipient argument contains a line break" },
 	{ .argv = { "--", "a@b", "c@d\rRSET" },
 	  .error = "recipient argument contains a line break" },
-	{ .argv = { "-bs" }, .error = "option -bs is not supported by this "
-				      "version" },
-	{ .argv = { "-bv", "a@b" }, .error = "option -bv is not supported by "
-					     "this version" },
-	{ .argv = { "-b" }, .error = "option -b is not supported by this "
-				     "version" },
+	{ .argv = { "-bs" }, .mode = CLI_MODE_SMTP },
+	{ .argv = { "-bv", "a@b" }, .mode = CLI_MODE_VERIFY,
+	  .recipients = { "a@b" } },
+	{ .argv = { "-bm", "-bp" }, .mode = CLI_MODE_MAILQ },
+	{ .argv = { "-bp", "-bm" }, .mode = CLI_MODE_SEND },
+	{ .argv = { "-b" }, .error = "option -b is not supported" },
+	{ .argv = { "-bt" }, .error = "option -bt is not supported" },
+	{ .argv = { "-bd" }, .error = "option -bd: mailferry is not a daemon "
+				      "(it relays each message to the "
+				      "smarthost when it is submitted)" },
+	{ .argv = { "-bD" }, .error = "option -bD: mailferry is not a daemon "
+				      "(it relays each message to the "
+				      "smarthost when it is submitted)" },
+	{ .argv = { "-bl" }, .error = "option -bl: mailferry is not a daemon "
+				      "(it relays each message to the "
+				      "smarthost when it is submitted)" },
+	/* sendmail's debug flag prints the version; msmtp's -d is -v */
+	{ .argv = { "-d0.1" }, .mode = CLI_MODE_VERSION },
+	{ .argv = { "-d" }, .verbose = 1 },
+	{ .argv = { "-dx" }, .error = "unknown option -dx" },
+	{ .argv = { "-P" }, .mode = CLI_MODE_PRETEND },
+	{ .argv = { "--pretend" }, .mode = CLI_MODE_PRETEND },
+	{ .argv = { "--pretend=x" },
+	  .error = "option --pretend takes no argument" },
+	/* ignored MTA flags, with and without values */
+	{ .argv = { "-G", "-U", "-m", "-n", "-L", "tag", "-h", "5", "-O",
+		    "a=b", "-Am", "x@y" }, .recipients = { "x@y" } },
+	{ .argv = { "-odi", "-odb", "-oem", "-oQ/tmp", "-o", "ep", "x@y" },
+	  .recipients = { "x@y" } },
+	/* PHPMailer passes -t twice */
+	{ .argv = { "-t", "-i", "-oi", "-fa@b", "-t" }, .from = "a@b",
+	  .read_recipients = true, .ignore_dots = true },
+	/* long options that are not keywords */
+	{ .argv = { "--from=a@b", "--account", "acc", "--file=/x",
+		    "--read-recipients", "--debug", "--", "-y@z" },
+	  .from = "a@b", .account = "acc", .config_file = "/x",
+	  .read_recipients = true, .verbose = 1, .recipients = { "-y@z" } },
+	{ .argv = { "--from" }, .error = "option --from needs an argument" },
+	{ .argv = { "--from=a\nb" },
+	  .error = "option --from: value contains a line break" },
+	{ .argv = { "-S" }, .error = "option -S (--serverinfo) is not "
+				     "supported by this version" },
+	{ .argv = { "--" }, },
+	{ .argv = { "-qIabc" }, .mode = CLI_MODE_QUEUE_RUN },
+	{ .argv = { "-qR" }, .error = "option -qR needs an argument" },
 };
 
 static void
@@ -234,6 +274,78 @@ test_cli_table(void)
 	}
 }
 
+/* Writable copies of words (as a real argv is), freed by free_argv. */
+static char **
+make_argv(const char *const *words, int *argc)
+{
+	static char *v[32];
+
+	for (*argc = 0; words[*argc]; (*argc)++)
+		v[*argc] = strdup(words[*argc]);
+	v[*argc] = NULL;
+	return v;
+}
+
+static void
+free_argv(char **v, int argc)
+{
+	for (int i = 0; i < argc; i++)
+		free(v[i]);
+}
+
+/* Configuration keywords as long options, -X, -odq and the queue
+ * selections: they land in the struct in order. */
+static void
+test_cli_settings(void)
+{
+	static const char *const words[] = {
+		"sendmail", "--tls-trust-file=/ca.pem", "--auth", "-X",
+		"/tmp/log", "--port=2525", "-odq", "-qR", "example.org",
+		"-qSroot", "-qI", "ID1", "x@y", NULL,
+	};
+	static const char *const bad[] = { "sendmail", "--x-y=a\nb", NULL };
+	static const char *const host[] = { "sendmail", "--host=mx.example",
+					    "--port=587", NULL };
+	static const char *const nohost[] = { "sendmail", "--host=", NULL };
+	struct cli_options opts;
+	struct mf_error err;
+	int argc;
+	char **argv = make_argv(words, &argc);
+
+	err_clear(&err);
+	CHECK(cli_parse(argc, argv, &opts, &err));
+	CHECK(opts.setting_count == 4);
+	CHECK_STR(opts.settings[0].keyword, "tls_trust_file");
+	CHECK_STR(opts.settings[0].value, "/ca.pem");
+	CHECK_STR(opts.settings[1].keyword, "auth");
+	CHECK_STR(opts.settings[1].value, "");
+	CHECK_STR(opts.settings[2].keyword, "logfile");
+	CHECK_STR(opts.settings[2].value, "/tmp/log");
+	CHECK_STR(opts.settings[3].keyword, "port");
+	CHECK_STR(opts.settings[3].value, "2525");
+	CHECK(opts.queue_only);
+	CHECK(opts.mode == CLI_MODE_QUEUE_RUN);
+	CHECK(opts.queue_force);
+	CHECK_STR(opts.queue_rcpt, "example.org");
+	CHECK_STR(opts.queue_sender, "root");
+	CHECK_STR(opts.queue_id, "ID1");
+	CHECK(opts.recipient_count == 1);
+	free_argv(argv, argc);
+
+	argv = make_argv(bad, &argc);
+	CHECK(!cli_parse(argc, argv, &opts, &err));
+	CHECK_STR(err.msg, "option --x-y: value contains a line break");
+	free_argv(argv, argc);
+	argv = make_argv(host, &argc);
+	CHECK(cli_parse(argc, argv, &opts, &err));
+	CHECK_STR(opts.host, "mx.example");
+	free_argv(argv, argc);
+	argv = make_argv(nohost, &argc);
+	CHECK(!cli_parse(argc, argv, &opts, &err));
+	CHECK_STR(err.msg, "option --host needs a host name");
+	free_argv(argv, argc);
+}
+
 static void
 test_cli_misc(void)
 {
@@ -262,5 +374,6 @@ main(void)
 {
 	test_cli_table();
 	test_cli_misc();
+	test_cli_settings();
 	return check_done("cli_test");
 }
