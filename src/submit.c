@@ -102,6 +102,7 @@ repair_headers(const struct cli_options *opts,
 		.message_id = repair_mode(acct->set_msgid_header),
 		.from = repair_mode(acct->set_from_header),
 		.undisclosed = acct->undisclosed_recipients,
+		.from_to_reply_to = acct->from_reply_to,
 		.encode = acct->encode_headers,
 		.from_address = sender,
 		.from_name = opts->full_name ? opts->full_name

@@ -150,6 +150,23 @@ repair_from(struct msg_headers *h, const struct msg_repair *r,
 		err_set(err, EX_DATAERR, ERR_PERMANENT, "From field too long");
 		goto out;
 	}
+	if (existing < h->count && r->from_to_reply_to &&
+	    msg_headers_find(h, "Reply-To", 0) >= h->count) {
+		/* Replies still reach the original author. */
+		size_t vlen;
+		const char *v = msg_field_value(&h->fields[existing], &vlen);
+		struct buf rt;
+		buf_init(&rt, LIMIT_HEADER_FIELD);
+		ok = buf_append_str(&rt, "Reply-To:") &&
+		     buf_append(&rt, v, vlen) && buf_append_str(&rt, "\r\n");
+		if (!ok)
+			err_set(err, EX_DATAERR, ERR_PERMANENT,
+				"Reply-To field too long");
+		ok = ok && msg_headers_add(h, rt.data, rt.len, err);
+		buf_clear(&rt);
+		if (!ok)
+			goto out;
+	}
 	if (existing < h->count) {
 		/* set_from_header on: one From, ours, in the old place. */
 		for (size_t i = existing + 1; i < h->count; i++)

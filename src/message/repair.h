@@ -28,6 +28,8 @@ struct msg_repair {
 	const char *message_id_value; /* "<...@...>" */
 	const char *from_address;     /* for an added From; NULL/"": none */
 	const char *from_name;        /* display name for it, or NULL */
+	bool from_to_reply_to;   /* replacing a From: keep it as Reply-To
+				    when there is no Reply-To */
 };
 
 /* Mark every Bcc and Resent-Bcc field removed (the envelope already

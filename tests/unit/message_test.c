@@ -1133,6 +1133,26 @@ static const struct {
 	  { .from = MSG_ADD_ALWAYS, .date = MSG_ADD_NEVER,
 	    .message_id = MSG_ADD_NEVER, .from_address = "me@x" },
 	  "From: me@x\r\nTo: t@x\r\n\r\n" },
+	/* ... and with from_to_reply_to the original From becomes the
+	 * Reply-To, byte for byte, added at the end */
+	{ "From: \"Web Shop\" <shop@x>\nTo: t@x\n",
+	  { .from = MSG_ADD_ALWAYS, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER, .from_address = "me@x",
+	    .from_to_reply_to = true },
+	  "From: me@x\r\nTo: t@x\r\nReply-To: \"Web Shop\" <shop@x>\r\n"
+	  "\r\n" },
+	/* but an existing Reply-To is kept and no second one added */
+	{ "From: shop@x\nReply-To: help@x\n",
+	  { .from = MSG_ADD_ALWAYS, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER, .from_address = "me@x",
+	    .from_to_reply_to = true },
+	  "From: me@x\r\nReply-To: help@x\r\n\r\n" },
+	/* no From to keep: only ours is added */
+	{ "To: t@x\n",
+	  { .from = MSG_ADD_ALWAYS, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER, .from_address = "me@x",
+	    .from_to_reply_to = true },
+	  "To: t@x\r\nFrom: me@x\r\n\r\n" },
 	/* a name with specials is quoted, quotes escaped */
 	{ "To: t@x\n",
 	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER,
