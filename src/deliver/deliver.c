@@ -15,6 +15,9 @@
 #include "util/alloc.h"
 #include "util/bytes.h"
 #include "util/error.h"
+#include "util/limits.h"
+#include "util/run.h"
+#include "util/secret.h"
 #include "util/stream.h"
 
 #include <stdio.h>
@@ -33,6 +36,13 @@ start_tls(int fd, const struct cfg_account *acct, struct stream **tls,
 		.certcheck = acct->tls_certcheck,
 		.host = acct->host,
 		.timeout = acct->timeout,
+		.fingerprint = acct->tls_fingerprint,
+		.crl_file = acct->tls_crl_file,
+		.cert_file = acct->tls_cert_file,
+		.key_file = acct->tls_key_file,
+		.priorities = acct->tls_priorities,
+		.host_override = acct->tls_host_override,
+		.min_dh_prime_bits = acct->tls_min_dh_prime_bits,
 	};
 
 	return tls_stream_start(fd, &opts, tls, err);
@@ -62,6 +72,7 @@ struct deliver_session {
 	bool smtp_started;
 	bool usable;       /* the dialogue is in step: another message can go */
 	unsigned messages; /* transactions started on this connection */
+	char *password;    /* from passwordeval; wiped on close */
 };
 
 void
@@ -72,6 +83,7 @@ deliver_close(struct deliver_session *ds)
 	if (ds->smtp_started && ds->usable)
 		smtp_quit(&ds->smtp);
 	sasl_session_free(ds->sasl);
+	secret_free(ds->password);
 	if (ds->smtp_started)
 		smtp_session_clear(&ds->smtp);
 	if (ds->tls)
@@ -89,11 +101,33 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 	struct smtp_session *smtp = &ds->smtp;
 	char helo[256];
 	bool implicit_tls = acct->tls && !acct->tls_starttls;
+	struct net_options net = {
+		.host = acct->host,
+		.port = cfg_account_port(acct),
+		.timeout = acct->timeout,
+		.source_ip = acct->source_ip,
+		.socket = acct->socket,
+		.proxy_host = acct->proxy_host,
+		.proxy_port = acct->proxy_port,
+	};
+	struct tls_options check = {
+		.trust_file = acct->tls_trust_file,
+		.certcheck = acct->tls_certcheck,
+		.host = acct->host,
+		.fingerprint = acct->tls_fingerprint,
+		.crl_file = acct->tls_crl_file,
+		.cert_file = acct->tls_cert_file,
+		.key_file = acct->tls_key_file,
+		.priorities = acct->tls_priorities,
+		.host_override = acct->tls_host_override,
+	};
 
 	/* The name we greet with: the configured domain, else the host. */
 	bytes_host_name(acct->domain, helo, sizeof(helo));
-	if (!net_connect(acct->host, cfg_account_port(acct), acct->timeout,
-			 &ds->tcp, err))
+	/* Settings that cannot work fail before anything is connected. */
+	if (acct->tls && !tls_options_check(&check, err))
+		return false;
+	if (!net_connect(&net, &ds->tcp, err))
 		return false;
 	if (implicit_tls &&
 	    !start_tls(net_stream_fd(ds->tcp), acct, &ds->tls, err))
@@ -107,7 +141,7 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
 				"server %s does not offer STARTTLS and the "
 				"account requires TLS; nothing was sent",
-				acct->host);
+				acct->host ? acct->host : acct->socket);
 			return false;
 		}
 		if (!smtp_starttls(smtp, err) ||
@@ -118,9 +152,20 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 			return false;
 	}
 	if (acct->auth && strcmp(acct->auth, "off") != 0) {
+		const char *password = acct->password;
+		if (password == NULL && acct->passwordeval != NULL) {
+			/* Only now, when the server wants it (msmtp). */
+			if (!run_capture(acct->passwordeval, CFG_EVAL_TIMEOUT,
+					 LIMIT_SECRET, false, &ds->password,
+					 err)) {
+				err_prefix(err, "passwordeval: ");
+				return false;
+			}
+			password = ds->password;
+		}
 		if (!sasl_session_new(smtp->caps.auth, acct->auth,
 				      smtp->encrypted, acct->user,
-				      acct->password, &ds->sasl, err) ||
+				      password, &ds->sasl, err) ||
 		    !smtp_auth(smtp, ds->sasl, err))
 			return false;
 		log_debug("authenticated as %s with %s", acct->user,
@@ -136,10 +181,16 @@ deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 	struct deliver_session *ds;
 
 	*out = NULL;
-	if (acct->host == NULL) {
+	if (acct->host == NULL && acct->socket == NULL) {
 		err_set(err, EX_CONFIG, ERR_PERMANENT,
 			"account '%s' has no host", acct->name ? acct->name
 							       : "defaults");
+		return false;
+	}
+	if (acct->protocol == CFG_PROTOCOL_LMTP) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"account '%s': protocol lmtp is not supported by this "
+			"version", acct->name ? acct->name : "defaults");
 		return false;
 	}
 	ds = xcalloc(1, sizeof(*ds));

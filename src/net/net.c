@@ -1,10 +1,13 @@
 /* net/net.c: getaddrinfo over IPv6 and IPv4, a non-blocking connect with
  * a timeout to every address in turn (RFC 6724 order as the resolver gives
- * it), and the plain TCP implementation of struct stream, whose reads and
- * writes time out through SO_RCVTIMEO/SO_SNDTIMEO. */
+ * it), optionally from a given source address, through a SOCKS5 proxy
+ * (socks.c) or to a UNIX-domain socket instead, and the plain socket
+ * implementation of struct stream, whose reads and writes time out
+ * through SO_RCVTIMEO/SO_SNDTIMEO. */
 #include "config.h"
 
 #include "net/net.h"
+#include "net/socks.h"
 
 #include "log/log.h"
 #include "util/alloc.h"
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -128,31 +132,68 @@ connect_timeout(int fd, const struct sockaddr *addr, socklen_t addrlen,
 	return 0;
 }
 
-bool
-net_connect(const char *host, unsigned port, unsigned timeout,
-	    struct stream **out, struct mf_error *err)
+/* The source address for source_ip (numeric only). */
+static bool
+source_address(const char *source_ip, struct addrinfo **out,
+	       struct mf_error *err)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	rc = getaddrinfo(source_ip, NULL, &hints, out);
+	if (rc != 0) {
+		*out = NULL;
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"source_ip %s is not an IP address: %s", source_ip,
+			gai_strerror(rc));
+		return false;
+	}
+	return true;
+}
+
+static const char *
+family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* Resolve host and connect to each address in turn (from source_ip when
+ * set), each within timeout; what is "" or "proxy " for messages. */
+static bool
+connect_tcp(const char *what, const char *host, unsigned port,
+	    const char *source_ip, unsigned timeout, int *fd_out,
+	    struct mf_error *err)
+{
+	struct addrinfo hints, *res = NULL, *src = NULL;
 	char service[16];
 	char addr_text[NI_MAXHOST];
 	int rc, last_errno = 0, fd = -1;
-	bool ok = false;
+	bool bind_failed = false;
+	size_t tried = 0, skipped = 0;
 
-	*out = NULL;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
 	snprintf(service, sizeof(service), "%u", port);
+	if (source_ip && !source_address(source_ip, &src, err))
+		goto out;
 	rc = getaddrinfo(host, service, &hints, &res);
 	if (rc == EAI_AGAIN) {
 		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
-			"cannot resolve %s: %s", host, gai_strerror(rc));
+			"cannot resolve %s%s: %s", what, host,
+			gai_strerror(rc));
 		goto out;
 	}
 	if (rc != 0) {
+		res = NULL;
 		err_set(err, EX_NOHOST, ERR_PERMANENT,
-			"cannot resolve %s: %s", host, gai_strerror(rc));
+			"cannot resolve %s%s: %s", what, host,
+			gai_strerror(rc));
 		goto out;
 	}
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -160,49 +201,161 @@ net_connect(const char *host, unsigned port, unsigned timeout,
 				sizeof(addr_text), NULL, 0,
 				NI_NUMERICHOST) != 0)
 			snprintf(addr_text, sizeof(addr_text), "?");
-		log_debug("connecting to %s port %u", addr_text, port);
+		if (src && src->ai_family != ai->ai_family) {
+			/* An IPv4 source cannot reach an IPv6 address. */
+			log_debug("skipping %s: source_ip %s is %s", addr_text,
+				  source_ip, family_name(src->ai_family));
+			skipped++;
+			continue;
+		}
+		tried++;
+		log_debug("connecting to %s%s port %u", what, addr_text, port);
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 			    ai->ai_protocol);
 		if (fd < 0) {
 			last_errno = errno;
+			bind_failed = false;
 			continue;
 		}
-		last_errno = connect_timeout(fd, ai->ai_addr, ai->ai_addrlen,
-					     timeout);
-		if (last_errno == 0)
-			break;
-		log_debug("%s port %u: %s", addr_text, port,
-			  strerror(last_errno));
+		if (src && bind(fd, src->ai_addr, src->ai_addrlen) != 0) {
+			last_errno = errno;
+			bind_failed = true;
+			log_debug("cannot bind to source_ip %s: %s", source_ip,
+				  strerror(last_errno));
+		} else {
+			bind_failed = false;
+			last_errno = connect_timeout(fd, ai->ai_addr,
+						     ai->ai_addrlen, timeout);
+			if (last_errno == 0)
+				break;
+			log_debug("%s port %u: %s", addr_text, port,
+				  strerror(last_errno));
+		}
 		close(fd);
 		fd = -1;
 	}
-	if (fd < 0) {
+	if (fd >= 0)
+		goto out;
+	if (tried == 0 && skipped > 0)
 		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
-			"cannot connect to %s port %u: %s", host, port,
+			"cannot connect to %s%s port %u: it has no %s address "
+			"(source_ip %s)",
+			what, host, port, family_name(src->ai_family),
+			source_ip);
+	else if (bind_failed)
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"cannot connect to %s%s port %u: cannot bind to "
+			"source_ip %s: %s",
+			what, host, port, source_ip, strerror(last_errno));
+	else
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"cannot connect to %s%s port %u: %s", what, host, port,
 			strerror(last_errno ? last_errno : ECONNREFUSED));
+out:
+	if (res)
+		freeaddrinfo(res);
+	if (src)
+		freeaddrinfo(src);
+	*fd_out = fd;
+	return fd >= 0;
+}
+
+/* Connect to the UNIX-domain socket at path within timeout. */
+static bool
+connect_unix(const char *path, unsigned timeout, int *fd_out,
+	     struct mf_error *err)
+{
+	struct sockaddr_un sun;
+	size_t len = strlen(path);
+	int fd = -1, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (len == 0 || len >= sizeof(sun.sun_path)) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"socket %.100s: a UNIX socket path must have 1 to %zu "
+			"bytes",
+			path, sizeof(sun.sun_path) - 1);
 		goto out;
 	}
+	memcpy(sun.sun_path, path, len + 1);
+	log_debug("connecting to socket %s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	rc = fd < 0 ? errno
+		    : connect_timeout(fd, (const struct sockaddr *)&sun,
+				      sizeof(sun), timeout);
+	if (rc != 0) {
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"cannot connect to socket %s: %s", path, strerror(rc));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+out:
+	*fd_out = fd;
+	return fd >= 0;
+}
+
+static void
+set_timeouts(int fd, unsigned timeout)
+{
 	if (timeout) {
 		struct timeval tv = { .tv_sec = (time_t)timeout };
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	{
+}
+
+bool
+net_connect(const struct net_options *opts, struct stream **out,
+	    struct mf_error *err)
+{
+	int fd = -1;
+	bool ok;
+
+	*out = NULL;
+	if (opts->socket) {
+		ok = connect_unix(opts->socket, opts->timeout, &fd, err);
+		if (ok)
+			set_timeouts(fd, opts->timeout);
+	} else if (opts->proxy_host) {
+		unsigned proxy_port = opts->proxy_port
+					      ? opts->proxy_port
+					      : NET_PROXY_PORT_DEFAULT;
+		char proxy[300];
+		snprintf(proxy, sizeof(proxy), "%s port %u", opts->proxy_host,
+			 proxy_port);
+		ok = connect_tcp("proxy ", opts->proxy_host, proxy_port,
+				 opts->source_ip, opts->timeout, &fd, err);
+		if (ok) {
+			/* The SOCKS exchange is bound by the timeout too. */
+			set_timeouts(fd, opts->timeout);
+			ok = socks5_connect(fd, proxy, opts->host, opts->port,
+					    err);
+		}
+	} else {
+		ok = connect_tcp("", opts->host, opts->port, opts->source_ip,
+				 opts->timeout, &fd, err);
+		if (ok)
+			set_timeouts(fd, opts->timeout);
+	}
+	if (!ok) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (!opts->socket) {
 		int one = 1;
 		/* Pipelined commands and the last data chunk should leave
 		 * at once, not wait for Nagle's algorithm. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	struct tcp_stream *t = xcalloc(1, sizeof(*t));
-	t->base.name = "tcp";
+	t->base.name = opts->socket ? "unix" : "tcp";
 	t->base.read = tcp_read;
 	t->base.write = tcp_write;
 	t->base.close = tcp_close;
 	t->fd = fd;
 	*out = &t->base;
-	ok = true;
-out:
-	if (res)
-		freeaddrinfo(res);
-	return ok;
+	return true;
 }

@@ -1,13 +1,22 @@
 /* tls/tls.c: GnuTLS client (RFC 8446/5246 via GnuTLS; RFC 6125 host name
- * check; RFC 6066 SNI). Certificate verification is on by default and is
- * done inside the handshake (gnutls_session_set_verify_cert), so no byte
- * of the SMTP session crosses an unverified channel. */
+ * check; RFC 6066 SNI; RFC 5280 CRLs). Certificate verification is on by
+ * default and is done inside the handshake (gnutls_session_set_verify_cert,
+ * or for a pinned fingerprint our own callback through
+ * gnutls_session_set_verify_function), so no byte of the SMTP session
+ * crosses an unverified channel.
+ *
+ * The options follow msmtp's keywords of the same names: tls_fingerprint
+ * (trust exactly one certificate; SHA-256, or SHA-1 and MD5 for old
+ * configurations), tls_crl_file, tls_cert_file + tls_key_file (a client
+ * certificate), tls_priorities, tls_host_override (the name checked and
+ * sent as SNI) and the deprecated tls_min_dh_prime_bits. */
 #include "config.h"
 
 #include "tls/tls.h"
 
 #include "log/log.h"
 #include "util/alloc.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/stream.h"
 
@@ -26,7 +35,25 @@ struct tls_stream {
 	gnutls_certificate_credentials_t cred;
 	int fd;
 	unsigned timeout;
+	/* Pinning (pin.len == 0: not pinned). The verify callback leaves why
+	 * it refused here, for the one-line message after the handshake. */
+	struct tls_fingerprint pin;
+	const char *pin_why; /* NULL, or why the certificate was refused */
+	bool pin_mismatch;   /* refused because the fingerprint differs */
+	char got[TLS_FINGERPRINT_TEXT_SIZE];        /* received, pin's digest */
+	char got_sha256[TLS_FINGERPRINT_TEXT_SIZE]; /* received, SHA-256 */
 };
+
+/* The server ended the session with a fatal alert: name it. */
+static void
+alert_error(gnutls_session_t session, struct mf_error *err)
+{
+	const char *alert = gnutls_alert_get_name(gnutls_alert_get(session));
+
+	err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+		"TLS: the server sent a fatal alert: %s",
+		alert ? alert : "unknown alert");
+}
 
 static ssize_t
 tls_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
@@ -58,6 +85,10 @@ tls_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
 				"timed out waiting for the server");
 		} else if (n == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
+		else if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			/* In TLS 1.3 a refused client certificate shows
+			 * here, after the handshake. */
+			alert_error(t->session, err);
 		else
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY, "TLS: %s",
 				gnutls_strerror((int)n));
@@ -125,50 +156,264 @@ is_ip_address(const char *host)
 	       inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* Say in one line why the certificate was refused. */
-static void
-verify_error(gnutls_session_t session, const char *host,
-	     struct mf_error *err)
-{
-	unsigned status = gnutls_session_get_verify_cert_status(session);
-	const char *why;
+/* ------------------------------------------------------------------ */
+/* fingerprints */
 
-	if (status & GNUTLS_CERT_EXPIRED)
-		why = "it has expired";
-	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
-		why = "it is not valid yet";
-	else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
-		why = "it does not match the host name";
-	else if (status & GNUTLS_CERT_REVOKED)
-		why = "it has been revoked";
-	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
-			   GNUTLS_CERT_SIGNER_NOT_CA))
-		why = "it is not signed by a trusted authority";
-	else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
-		why = "it uses an insecure algorithm";
-	else
-		why = "it is not valid";
-	err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
-		"TLS: the server certificate for %s was refused: %s", host,
-		why);
+bool
+tls_fingerprint_parse(const char *text, struct tls_fingerprint *out,
+		      struct mf_error *err)
+{
+	const char *p = text;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		int hi = bytes_hex_value((unsigned char)p[0]);
+		int lo = hi < 0 ? -1 : bytes_hex_value((unsigned char)p[1]);
+		if (lo < 0 || n == TLS_FINGERPRINT_MAX ||
+		    (p[2] != ':' && p[2] != '\0')) {
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"tls_fingerprint '%.100s' is malformed: "
+				"expected pairs of hex digits separated by "
+				"colons (AB:CD:...), as many as 32 (SHA-256)",
+				text);
+			return false;
+		}
+		out->md[n++] = (unsigned char)(hi << 4 | lo);
+		if (p[2] == '\0')
+			break;
+		p += 3;
+	}
+	if (n != 32 && n != 20 && n != 16) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"tls_fingerprint '%.100s' has %zu byte%s; expected "
+			"32 (SHA-256), 20 (SHA-1) or 16 (MD5)",
+			text, n, n == 1 ? "" : "s");
+		return false;
+	}
+	out->len = n;
+	return true;
+}
+
+void
+tls_fingerprint_format(const unsigned char *md, size_t len, char *out,
+		       size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (o + (i > 0 ? 3 : 2) + 1 > size)
+			break;
+		if (i > 0)
+			out[o++] = ':';
+		out[o++] = hex[md[i] >> 4];
+		out[o++] = hex[md[i] & 0x0f];
+	}
+	out[o] = '\0';
+}
+
+static gnutls_digest_algorithm_t
+pin_digest(size_t len)
+{
+	return len == 32 ? GNUTLS_DIG_SHA256
+	       : len == 20 ? GNUTLS_DIG_SHA1
+			   : GNUTLS_DIG_MD5;
+}
+
+static const char *
+pin_digest_name(size_t len)
+{
+	return len == 32 ? "SHA-256" : len == 20 ? "SHA-1" : "MD5";
+}
+
+/* The fingerprint of the server's leaf certificate with digest algo, as
+ * text; false when there is no certificate or the digest fails. */
+static bool
+peer_fingerprint(gnutls_session_t session, gnutls_digest_algorithm_t algo,
+		 unsigned char md[TLS_FINGERPRINT_MAX], size_t *md_len,
+		 char *text, size_t size)
+{
+	unsigned count = 0;
+	const gnutls_datum_t *certs =
+		gnutls_certificate_get_peers(session, &count);
+
+	*md_len = TLS_FINGERPRINT_MAX;
+	if (certs == NULL || count == 0 ||
+	    gnutls_fingerprint(algo, &certs[0], md, md_len) < 0)
+		return false;
+	tls_fingerprint_format(md, *md_len, text, size);
+	return true;
+}
+
+/* Called by GnuTLS inside the handshake once the server's certificate
+ * arrived: 0 goes on, anything else ends the handshake. A pin replaces
+ * every other check (msmtp's tls_fingerprint). */
+static int
+pin_verify(gnutls_session_t session)
+{
+	struct tls_stream *t = gnutls_session_get_ptr(session);
+	unsigned char md[TLS_FINGERPRINT_MAX];
+	size_t md_len;
+
+	if (!peer_fingerprint(session, pin_digest(t->pin.len), md, &md_len,
+			      t->got, sizeof(t->got)) ||
+	    md_len != t->pin.len) {
+		t->pin_why = "it sent no certificate whose fingerprint can be "
+			     "computed";
+		return -1;
+	}
+	if (memcmp(md, t->pin.md, md_len) == 0)
+		return 0;
+	if (!peer_fingerprint(session, GNUTLS_DIG_SHA256, md, &md_len,
+			      t->got_sha256, sizeof(t->got_sha256)))
+		t->got_sha256[0] = '\0';
+	t->pin_mismatch = true;
+	t->pin_why = "fingerprint mismatch";
+	return -1;
 }
 
 bool
-tls_stream_start(int fd, const struct tls_options *opts,
-		 struct stream **out, struct mf_error *err)
+tls_stream_peer_fingerprint(const struct stream *s, char *out, size_t size,
+			    struct mf_error *err)
 {
-	struct tls_stream *t = xcalloc(1, sizeof(*t));
-	bool system_store = opts->trust_file == NULL ||
-			    strcmp(opts->trust_file, "system") == 0;
+	const struct tls_stream *t = (const struct tls_stream *)s;
+	unsigned char md[TLS_FINGERPRINT_MAX];
+	size_t md_len;
+
+	if (s->read != tls_read)
+		BUG("tls_stream_peer_fingerprint on a stream that is not TLS");
+	if (size < TLS_FINGERPRINT_TEXT_SIZE ||
+	    !peer_fingerprint(t->session, GNUTLS_DIG_SHA256, md, &md_len, out,
+			      size)) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL,
+			"TLS: cannot compute the fingerprint of the server "
+			"certificate");
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* setting up */
+
+bool
+tls_options_check(const struct tls_options *opts, struct mf_error *err)
+{
+	struct tls_fingerprint pin;
+
+	if (opts->fingerprint &&
+	    !tls_fingerprint_parse(opts->fingerprint, &pin, err))
+		return false;
+	if ((opts->cert_file == NULL) != (opts->key_file == NULL)) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"%s is set but %s is not: a client certificate needs "
+			"both",
+			opts->cert_file ? "tls_cert_file" : "tls_key_file",
+			opts->cert_file ? "tls_key_file" : "tls_cert_file");
+		return false;
+	}
+	if (opts->priorities) {
+		gnutls_priority_t prio;
+		const char *pos = NULL;
+		int rc = gnutls_priority_init(&prio, opts->priorities, &pos);
+		if (rc < 0) {
+			if (rc == GNUTLS_E_INVALID_REQUEST && pos != NULL &&
+			    pos >= opts->priorities)
+				err_set(err, EX_CONFIG, ERR_PERMANENT,
+					"tls_priorities '%.200s' is invalid "
+					"at character %zu ('%.40s')",
+					opts->priorities,
+					(size_t)(pos - opts->priorities) + 1,
+					pos);
+			else
+				err_set(err, EX_CONFIG, ERR_PERMANENT,
+					"tls_priorities '%.200s': %s",
+					opts->priorities, gnutls_strerror(rc));
+			return false;
+		}
+		gnutls_priority_deinit(prio);
+	}
+	return true;
+}
+
+/* Read a whole file into *data (gnutls_free it); what names the keyword. */
+static bool
+load_file(const char *path, const char *what, gnutls_datum_t *data,
+	  struct mf_error *err)
+{
 	int rc;
 
-	*out = NULL;
+	errno = 0;
+	rc = gnutls_load_file(path, data);
+	if (rc < 0) {
+		data->data = NULL;
+		data->size = 0;
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"TLS: cannot read %s %s: %s", what, path,
+			errno ? strerror(errno) : gnutls_strerror(rc));
+		return false;
+	}
+	return true;
+}
+
+/* The client certificate and its key (the key is wiped after use). */
+static bool
+load_client_cert(struct tls_stream *t, const struct tls_options *opts,
+		 struct mf_error *err)
+{
+	gnutls_datum_t cert = { NULL, 0 }, key = { NULL, 0 };
+	bool ok = false;
+	int rc;
+
+	if (!load_file(opts->cert_file, "tls_cert_file", &cert, err) ||
+	    !load_file(opts->key_file, "tls_key_file", &key, err))
+		goto out;
+	rc = gnutls_certificate_set_x509_key_mem(t->cred, &cert, &key,
+						 GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"TLS: cannot use tls_cert_file %s with tls_key_file "
+			"%s: %s",
+			opts->cert_file, opts->key_file, gnutls_strerror(rc));
+		goto out;
+	}
+	ok = true;
+out:
+	if (key.data) {
+		gnutls_memset(key.data, 0, key.size);
+		gnutls_free(key.data);
+	}
+	gnutls_free(cert.data);
+	return ok;
+}
+
+static void
+gnutls_error(int rc, struct mf_error *err)
+{
+	err_set(err, EX_TEMPFAIL, ERR_TEMPORARY, "TLS: %s",
+		rc == GNUTLS_E_AGAIN ? "handshake timed out"
+				     : gnutls_strerror(rc));
+}
+
+static bool
+setup_credentials(struct tls_stream *t, const struct tls_options *opts,
+		  struct mf_error *err)
+{
+	bool system_store = opts->trust_file == NULL ||
+			    strcmp(opts->trust_file, "system") == 0;
+	bool chain = opts->certcheck && t->pin.len == 0;
+	int rc;
+
 	rc = gnutls_certificate_allocate_credentials(&t->cred);
 	if (rc < 0) {
 		t->cred = NULL;
-		goto gnutls_fail;
+		gnutls_error(rc, err);
+		return false;
 	}
-	if (opts->certcheck) {
+	if (chain) {
 		rc = system_store ? gnutls_certificate_set_x509_system_trust(
 					    t->cred)
 				  : gnutls_certificate_set_x509_trust_file(
@@ -182,52 +427,207 @@ tls_stream_start(int fd, const struct tls_options *opts,
 					     : opts->trust_file,
 				rc < 0 ? gnutls_strerror(rc)
 				       : "no certificate found");
-			goto fail;
+			return false;
 		}
-	} else {
+	}
+	/* CRLs only matter to a chain check (after the trust anchors). */
+	if (chain && opts->crl_file) {
+		rc = gnutls_certificate_set_x509_crl_file(
+			t->cred, opts->crl_file, GNUTLS_X509_FMT_PEM);
+		if (rc <= 0) {
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"TLS: cannot load tls_crl_file %s: %s",
+				opts->crl_file,
+				rc < 0 ? gnutls_strerror(rc)
+				       : "no CRL found");
+			return false;
+		}
+	}
+	if (!opts->certcheck && t->pin.len == 0)
 		log_warn("TLS certificate check is off (tls_certcheck off): "
 			 "the server's identity is not verified");
-	}
+	if (opts->cert_file && !load_client_cert(t, opts, err))
+		return false;
+	return true;
+}
+
+static bool
+setup_session(struct tls_stream *t, const struct tls_options *opts,
+	      const char *name, struct mf_error *err)
+{
+	int rc;
+
 	rc = gnutls_init(&t->session, GNUTLS_CLIENT);
 	if (rc < 0) {
 		t->session = NULL;
-		goto gnutls_fail;
+		gnutls_error(rc, err);
+		return false;
 	}
-	rc = gnutls_set_default_priority(t->session);
-	if (rc < 0)
-		goto gnutls_fail;
+	gnutls_session_set_ptr(t->session, t);
+	if (opts->priorities) {
+		const char *pos = NULL;
+		/* Checked by tls_options_check already. */
+		rc = gnutls_priority_set_direct(t->session, opts->priorities,
+						&pos);
+		if (rc < 0) {
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"tls_priorities '%.200s': %s",
+				opts->priorities, gnutls_strerror(rc));
+			return false;
+		}
+	} else {
+		rc = gnutls_set_default_priority(t->session);
+		if (rc < 0) {
+			gnutls_error(rc, err);
+			return false;
+		}
+	}
+	/* After the priorities, which would override it. */
+	if (opts->min_dh_prime_bits)
+		gnutls_dh_set_prime_bits(t->session, opts->min_dh_prime_bits);
 	rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
 				    t->cred);
-	if (rc < 0)
-		goto gnutls_fail;
-	if (!is_ip_address(opts->host)) {
-		/* SNI carries DNS names only (RFC 6066 3). */
-		rc = gnutls_server_name_set(t->session, GNUTLS_NAME_DNS,
-					    opts->host, strlen(opts->host));
-		if (rc < 0)
-			goto gnutls_fail;
+	if (rc < 0) {
+		gnutls_error(rc, err);
+		return false;
 	}
-	if (opts->certcheck)
-		gnutls_session_set_verify_cert(t->session, opts->host, 0);
-	gnutls_transport_set_int(t->session, fd);
-	t->fd = fd;
-	t->timeout = opts->timeout;
+	if (!is_ip_address(name)) {
+		/* SNI carries DNS names only (RFC 6066 3). */
+		rc = gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, name,
+					    strlen(name));
+		if (rc < 0) {
+			gnutls_error(rc, err);
+			return false;
+		}
+	}
+	if (t->pin.len)
+		gnutls_session_set_verify_function(t->session, pin_verify);
+	else if (opts->certcheck)
+		gnutls_session_set_verify_cert(t->session, name, 0);
+	gnutls_transport_set_int(t->session, t->fd);
 	if (opts->timeout)
 		gnutls_handshake_set_timeout(t->session,
 					     opts->timeout * 1000);
+	return true;
+}
+
+/* Say in one line why the certificate was refused. */
+static void
+verify_error(gnutls_session_t session, const char *name,
+	     struct mf_error *err)
+{
+	unsigned status = gnutls_session_get_verify_cert_status(session);
+	const char *why;
+
+	if (status & GNUTLS_CERT_REVOKED)
+		why = "the certificate has been revoked";
+	else if (status & GNUTLS_CERT_EXPIRED)
+		why = "it has expired";
+	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		why = "it is not valid yet";
+	else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		why = "it does not match the host name";
+	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
+			   GNUTLS_CERT_SIGNER_NOT_CA))
+		why = "it is not signed by a trusted authority";
+	else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+		why = "it uses an insecure algorithm";
+	else if (status & GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED)
+		why = "the revocation list (tls_crl_file) is out of date";
+	else if (status & GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
+		why = "the revocation list (tls_crl_file) is not valid yet";
+	else
+		why = "it is not valid";
+	err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+		"TLS: the server certificate for %s was refused: %s", name,
+		why);
+}
+
+static void
+pin_error(const struct tls_stream *t, const char *name,
+	  struct mf_error *err)
+{
+	char want[TLS_FINGERPRINT_TEXT_SIZE];
+
+	tls_fingerprint_format(t->pin.md, t->pin.len, want, sizeof(want));
+	if (!t->pin_mismatch)
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"TLS: the server certificate for %s was refused: %s",
+			name, t->pin_why);
+	else if (t->pin.len == 32)
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"TLS: the server certificate for %s does not match "
+			"tls_fingerprint: expected %s, got %s",
+			name, want, t->got);
+	else
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"TLS: the server certificate for %s does not match "
+			"tls_fingerprint: expected %s %s, got %s (SHA-256 %s)",
+			name, pin_digest_name(t->pin.len), want, t->got,
+			t->got_sha256);
+}
+
+static bool
+handshake(struct tls_stream *t, const char *name, struct mf_error *err)
+{
+	int rc;
+
 	do
 		rc = gnutls_handshake(t->session);
 	while (rc < 0 && !gnutls_error_is_fatal(rc) && rc != GNUTLS_E_AGAIN);
-	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-		verify_error(t->session, opts->host, err);
-		goto fail;
+	if (rc >= 0)
+		return true;
+	if (t->pin_why)
+		pin_error(t, name, err);
+	else if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+		verify_error(t->session, name, err);
+	else if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		alert_error(t->session, err);
+	else
+		gnutls_error(rc, err);
+	return false;
+}
+
+bool
+tls_stream_start(int fd, const struct tls_options *opts,
+		 struct stream **out, struct mf_error *err)
+{
+	const char *name = opts->host_override ? opts->host_override
+					       : opts->host;
+	struct tls_stream *t;
+
+	*out = NULL;
+	if (!tls_options_check(opts, err))
+		return false;
+	t = xcalloc(1, sizeof(*t));
+	t->fd = fd;
+	t->timeout = opts->timeout;
+	if ((opts->fingerprint &&
+	     !tls_fingerprint_parse(opts->fingerprint, &t->pin, err)) ||
+	    !setup_credentials(t, opts, err) ||
+	    !setup_session(t, opts, name, err) ||
+	    !handshake(t, name, err)) {
+		tls_free(t);
+		return false;
 	}
-	if (rc < 0)
-		goto gnutls_fail;
 	{
 		char *desc = gnutls_session_get_desc(t->session);
 		log_debug("TLS: %s", desc ? desc : "?");
 		gnutls_free(desc);
+	}
+	if (log_is_verbose() || t->pin.len == 16) {
+		char fp[TLS_FINGERPRINT_TEXT_SIZE];
+		unsigned char md[TLS_FINGERPRINT_MAX];
+		size_t md_len;
+		if (peer_fingerprint(t->session, GNUTLS_DIG_SHA256, md,
+				     &md_len, fp, sizeof(fp))) {
+			log_debug("TLS: server certificate SHA-256 %s", fp);
+			if (t->pin.len == 16)
+				log_warn("tls_fingerprint: MD5 fingerprints "
+					 "are deprecated (MD5 is broken); "
+					 "use the SHA-256 one: %s",
+					 fp);
+		}
 	}
 	t->base.name = "tls";
 	t->base.read = tls_read;
@@ -235,12 +635,4 @@ tls_stream_start(int fd, const struct tls_options *opts,
 	t->base.close = tls_close;
 	*out = &t->base;
 	return true;
-
-gnutls_fail:
-	err_set(err, EX_TEMPFAIL, ERR_TEMPORARY, "TLS: %s",
-		rc == GNUTLS_E_AGAIN ? "handshake timed out"
-				     : gnutls_strerror(rc));
-fail:
-	tls_free(t);
-	return false;
 }

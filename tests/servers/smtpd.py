@@ -11,11 +11,20 @@ Usage
            [--auth-user U --auth-password P [--auth-mechs "PLAIN LOGIN"]]
            [--pid-file FILE] [--max-sessions N] [--lifetime SECONDS]
            [--hostname NAME] [--idle-timeout SECONDS]
+           [--unix-socket PATH]
+           [--tls-client-ca CA [--tls-require-client-cert]]
 
 Only loopback listen addresses are accepted.  --port 0 picks a free port; the
 port is written to --port-file (temp file + rename) once the server listens.
 --max-sessions N: stop accepting after N sessions, exit once they are over.
 --lifetime S: exit after S seconds whatever happens (0 = no limit).
+--unix-socket PATH: listen on this UNIX-domain socket instead of TCP
+(--listen/--port are then ignored; a stale socket file is replaced, and
+removed at exit); the port file then holds the path.
+--tls-client-ca CA: ask TLS clients for a certificate and verify it against
+the PEM file CA; --tls-require-client-cert refuses the handshake without
+one.  The certificate's subject is recorded (client_cert) and logged as
+"S: <TLS client certificate SUBJECT>" or "S: <TLS no client certificate>".
 
 Recording (--record DIR)
 ------------------------
@@ -32,6 +41,8 @@ Every accepted transaction (2xx reply to the final ".") becomes DIR/NNNN/
   tls      "yes" or "no"
   auth     authenticated user name, or empty
   sni      TLS server name sent by the client (empty if none / no TLS)
+  client_cert  subject of the client's TLS certificate, "CN=...,O=..."
+           (empty if none / no TLS / no --tls-client-ca)
   session  session number (matches "--- session N" in the transcript)
 DIR/transcript.log gets "C: <line>" / "S: <line>" for every line of every
 session, written before the reply is sent.  DATA content is logged as
@@ -123,6 +134,7 @@ import re
 import signal
 import socket
 import ssl
+import stat
 import sys
 import threading
 import time
@@ -350,6 +362,11 @@ class Server:
             self.tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls_ctx.load_cert_chain(args.tls_cert, args.tls_key)
             self.tls_ctx.sni_callback = self._sni_cb
+            if args.tls_client_ca:
+                self.tls_ctx.load_verify_locations(args.tls_client_ca)
+                self.tls_ctx.verify_mode = (
+                    ssl.CERT_REQUIRED if args.tls_require_client_cert
+                    else ssl.CERT_OPTIONAL)
         self.sni_local = threading.local()
         if args.script:
             self.load_script(initial=True)
@@ -412,17 +429,27 @@ class Server:
             sys.exit("smtpd.py: --listen needs a numeric loopback address")
         if not addr.is_loopback:
             sys.exit("smtpd.py: refusing to listen on non-loopback %s" % a.listen)
-        fam = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
-        lsock = socket.socket(fam, socket.SOCK_STREAM)
-        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lsock.bind((a.listen, a.port))
+        if a.unix_socket:
+            lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                if stat.S_ISSOCK(os.lstat(a.unix_socket).st_mode):
+                    os.unlink(a.unix_socket)  # a stale socket only
+            except FileNotFoundError:
+                pass
+            lsock.bind(a.unix_socket)
+            port = a.unix_socket
+        else:
+            fam = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
+            lsock = socket.socket(fam, socket.SOCK_STREAM)
+            lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            lsock.bind((a.listen, a.port))
+            port = lsock.getsockname()[1]
         lsock.listen(64)
         lsock.settimeout(0.2)
-        port = lsock.getsockname()[1]
         if a.pid_file:
             atomic_write(a.pid_file, "%d\n" % os.getpid())
         if a.port_file:
-            atomic_write(a.port_file, "%d\n" % port)
+            atomic_write(a.port_file, "%s\n" % port)
         deadline = time.monotonic() + a.lifetime if a.lifetime > 0 else None
         started = 0
         threads = []
@@ -452,6 +479,11 @@ class Server:
             threads.append(t)
             t.start()
         lsock.close()
+        if a.unix_socket:
+            try:
+                os.unlink(a.unix_socket)
+            except OSError:
+                pass
         with self.session_lock:
             socks = list(self.active.values())
         for s in socks:
@@ -507,6 +539,7 @@ class Server:
             "tls": b"yes" if sess.tls else b"no",
             "auth": (sess.auth_user or "").encode(),
             "sni": (sess.sni or "").encode(),
+            "client_cert": (sess.client_cert or "").encode(),
             "session": b"%d" % sess.number,
         }
         for fn, content in files.items():
@@ -514,6 +547,20 @@ class Server:
                 f.write(content)
         os.rename(tmp, os.path.join(self.record_dir, name))
         return name
+
+
+def client_subject(cert):
+    """The subject of a peer certificate from getpeercert() as
+    "CN=x,O=y", or None."""
+    if not cert:
+        return None
+    short = {"commonName": "CN", "organizationName": "O",
+             "organizationalUnitName": "OU", "countryName": "C"}
+    parts = []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            parts.append("%s=%s" % (short.get(key, key), value))
+    return ",".join(parts) or None
 
 
 def atomic_write(path, text):
@@ -550,6 +597,7 @@ class Session:
         self.buf = bytearray()
         self.tls = False
         self.sni = None
+        self.client_cert = None
         self.no_service = False
         self.helo_line = None
         self.reset_smtp_state()
@@ -791,6 +839,11 @@ class Session:
         ciph = (self.sock.cipher() or ("?",))[0]
         self.log("S", ("<TLS established %s %s sni=%s>" %
                        (ver, ciph, self.sni or "")).encode())
+        if self.server.args.tls_client_ca:
+            self.client_cert = client_subject(self.sock.getpeercert())
+            self.log("S", ("<TLS client certificate %s>" % self.client_cert
+                           if self.client_cert
+                           else "<TLS no client certificate>").encode())
         self.sock.settimeout(self.server.args.idle_timeout)
 
     # -- EHLO keywords -------------------------------------------------------
@@ -1125,9 +1178,16 @@ def main():
     p.add_argument("--lifetime", type=float, default=0)
     p.add_argument("--hostname", default="localhost")
     p.add_argument("--idle-timeout", type=float, default=60)
+    p.add_argument("--unix-socket")
+    p.add_argument("--tls-client-ca")
+    p.add_argument("--tls-require-client-cert", action="store_true")
     a = p.parse_args()
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")
+    if a.tls_client_ca and not a.tls_cert:
+        p.error("--tls-client-ca needs --tls-cert/--tls-key")
+    if a.tls_require_client_cert and not a.tls_client_ca:
+        p.error("--tls-require-client-cert needs --tls-client-ca")
     if a.implicit_tls and not a.tls_cert:
         p.error("--implicit-tls needs --tls-cert/--tls-key")
     if bool(a.auth_user) != (a.auth_password is not None):
