@@ -6,13 +6,21 @@
 
 #include "cli/options.h"
 #include "address/address.h"
+#include "address/aliases.h"
+#include "address/qualify.h"
+#include "message/header.h"
 #include "config/config.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
@@ -121,7 +129,7 @@ account_setup(const struct cli_options *opts, const char *sender_hint,
 		return false;
 	}
 	substitute(a);
-	return true;
+	return account_load_aliases(a, err);
 }
 
 void
@@ -130,6 +138,7 @@ account_clear(struct account *a)
 	cfg_account_clear(&a->acct);
 	cfg_clear(&a->cfg);
 	free(a->sender);
+	aliases_free(a->aliases);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -161,14 +170,190 @@ account_qualify(const struct account *a, const char *addr)
 }
 
 bool
+account_load_aliases(struct account *a, struct mf_error *err)
+{
+	const char *path = a->acct.aliases;
+	const char *locals[] = { "localhost", a->facts.host,
+				 a->facts.canonical[0] ? a->facts.canonical
+						       : NULL,
+				 NULL };
+	struct buf text;
+	char chunk[8192];
+	struct stat st;
+	bool ok = false;
+	int fd = -1;
+
+	if (path == NULL || a->aliases != NULL)
+		return true;
+	buf_init(&text, LIMIT_CONFIG_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT, "aliases file %s: %s",
+			path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"aliases file %s: not a regular file", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"aliases file %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!buf_append(&text, chunk, (size_t)n)) {
+			err_set(err, EX_CONFIG, ERR_PERMANENT,
+				"aliases file %s: too large", path);
+			goto out;
+		}
+	}
+	a->aliases = aliases_new(locals);
+	if (!aliases_parse(a->aliases, text.data ? text.data : "", text.len,
+			   path, err)) {
+		aliases_free(a->aliases);
+		a->aliases = NULL;
+		goto out;
+	}
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_clear(&text);
+	return ok;
+}
+
+/* Header qualification: what a bare name becomes. */
+struct qualify_ctx {
+	const struct account *a;
+	bool recipients; /* a recipient field: the aliases file applies */
+	char *last;      /* the last replacement (owned) */
+};
+
+static const char *
+qualify_name(void *ctx, const char *local)
+{
+	struct qualify_ctx *q = ctx;
+	const char *domain = account_local_domain(q->a);
+
+	free(q->last);
+	q->last = NULL;
+	if (q->recipients && q->a->aliases) {
+		struct addr_list out;
+		struct mf_error ignored;
+		addr_list_init(&out);
+		if (aliases_expand(q->a->aliases, local, &out, &ignored) &&
+		    out.count == 1 && strchr(out.addrs[0], '@')) {
+			q->last = out.addrs[0];
+			out.addrs[0] = NULL;
+			out.count = 0;
+		}
+		addr_list_clear(&out);
+		if (q->last)
+			return q->last;
+	}
+	if (domain == NULL)
+		return NULL;
+	q->last = account_qualify(q->a, local);
+	return q->last;
+}
+
+bool
+account_qualify_headers(const struct account *a, struct msg_headers *h,
+			struct mf_error *err)
+{
+	static const char *const fields[] = {
+		"From", "Sender", "Reply-To", "To", "Cc", "Resent-From",
+		"Resent-Sender", "Resent-To", "Resent-Cc", NULL,
+	};
+	struct qualify_ctx q = { a, false, NULL };
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < h->count; i++) {
+		struct msg_field *f = &h->fields[i];
+		const char *v;
+		char *out = NULL;
+		size_t len, out_len, k;
+		bool changed = false;
+		struct buf line;
+
+		if (f->removed)
+			continue;
+		for (k = 0; fields[k] && !msg_field_is(f, fields[k]); k++)
+			;
+		if (fields[k] == NULL)
+			continue;
+		/* Aliases name who reads the mail: they apply to To and Cc,
+		 * not to the author fields. */
+		q.recipients = k == 3 || k == 4 || k == 7 || k == 8;
+		v = msg_field_value(f, &len);
+		if (!addr_qualify(v, len, qualify_name, &q, &out, &out_len,
+				  &changed, err)) {
+			err_prefix(err, "%s header: ", fields[k]);
+			ok = false;
+			break;
+		}
+		if (changed) {
+			buf_init(&line, LIMIT_HEADER_FIELD + 256);
+			ok = buf_append(&line, f->raw, f->value_off) &&
+			     buf_append(&line, out, out_len) &&
+			     buf_append_str(&line, "\r\n");
+			if (!ok)
+				err_set(err, EX_DATAERR, ERR_PERMANENT,
+					"%s header: too long after "
+					"qualification", fields[k]);
+			ok = ok && msg_headers_replace(h, i, line.data,
+						       line.len, err);
+			buf_clear(&line);
+		}
+		free(out);
+	}
+	free(q.last);
+	return ok;
+}
+
+bool
 account_recipients(const struct account *a, struct addr_list *list,
 		   struct mf_error *err)
 {
+	struct addr_list out;
+	bool ok = false;
+
+	addr_list_init(&out);
 	for (size_t i = 0; i < list->count; i++) {
-		char *q = account_qualify(a, list->addrs[i]);
-		free(list->addrs[i]);
-		list->addrs[i] = q;
+		if (a->aliases) {
+			if (!aliases_expand(a->aliases, list->addrs[i], &out,
+					    err))
+				goto done;
+		} else {
+			addr_list_add(&out, list->addrs[i],
+				      strlen(list->addrs[i]));
+		}
 	}
-	(void)err;
-	return true;
+	for (size_t i = 0; i < out.count; i++) {
+		char *q = account_qualify(a, out.addrs[i]);
+		free(out.addrs[i]);
+		out.addrs[i] = q;
+	}
+	/* Qualifying may make two names equal (root, root@host). */
+	addr_list_clear(list);
+	addr_list_init(list);
+	for (size_t i = 0; i < out.count; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < list->count && !dup; k++)
+			dup = strcmp(list->addrs[k], out.addrs[i]) == 0;
+		if (!dup)
+			addr_list_add(list, out.addrs[i],
+				      strlen(out.addrs[i]));
+	}
+	ok = true;
+done:
+	addr_list_clear(&out);
+	return ok;
 }

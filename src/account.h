@@ -10,6 +10,7 @@
 #include "config/config.h"
 
 struct addr_list;
+struct aliases;
 struct cli_options;
 struct mf_error;
 
@@ -20,6 +21,7 @@ struct account {
 	char *sender;             /* the account's own envelope sender
 				     (auto_from, or from when not a
 				     pattern), or NULL */
+	struct aliases *aliases;  /* the aliases file, or NULL */
 };
 
 /* Set up a: sender_hint is the envelope sender the caller named (-f,
@@ -40,6 +42,19 @@ const char *account_local_domain(const struct account *a);
  * there is a local domain); "" (the null sender) stays. Owned by the
  * caller. */
 char *account_qualify(const struct account *a, const char *addr);
+
+/* Read the account's aliases file (when it names one) into a->aliases.
+ * Errors: EX_CONFIG ("FILE:LINE: ..." or the file cannot be read). */
+bool account_load_aliases(struct account *a, struct mf_error *err);
+
+/* Qualify the bare names in the address fields of the header (From,
+ * Sender, Reply-To, To, Cc and their Resent- forms): in To and Cc a name
+ * the aliases file maps to one address becomes that address; any other
+ * bare name gets the local domain. Fields without bare names stay byte for byte.
+ * Errors: EX_DATAERR (a field that does not parse). */
+struct msg_headers;
+bool account_qualify_headers(const struct account *a, struct msg_headers *h,
+			     struct mf_error *err);
 
 /* Replace the recipients in list by what the account's aliases file
  * makes of them, and qualify bare names. Errors: EX_CONFIG (the aliases

@@ -5,6 +5,7 @@
 
 #include "account.h"
 #include "address/address.h"
+#include "address/aliases.h"
 #include "cli/options.h"
 #include "config/config.h"
 #include "util/buf.h"
@@ -78,6 +79,38 @@ inspect_verify(const struct cli_options *opts, FILE *out,
 		addr_list_clear(&list);
 	}
 out:
+	account_clear(&a);
+	return ok;
+}
+
+bool
+inspect_aliases(const struct cli_options *opts, FILE *out,
+		struct mf_error *err)
+{
+	struct account a;
+	struct cfg probe;
+	bool ok, none = false;
+
+	/* Package scripts run newaliases after installing: with no
+	 * configuration at all there is simply nothing to check. */
+	cfg_init(&probe);
+	if (opts->host == NULL &&
+	    !cfg_load_default(opts->config_file, &probe, &none, err) && none) {
+		cfg_clear(&probe);
+		err_clear(err);
+		fprintf(out, "mailferry: no configuration; no aliases to "
+			     "check\n");
+		return true;
+	}
+	cfg_clear(&probe);
+	ok = account_setup(opts, opts->from, &a, err);
+	if (ok && a.aliases == NULL)
+		fprintf(out, "mailferry: account %s has no aliases file; "
+			     "nothing to check\n",
+			a.acct.name ? a.acct.name : "(defaults)");
+	else if (ok)
+		fprintf(out, "%s: %zu aliases\n", a.acct.aliases,
+			aliases_count(a.aliases));
 	account_clear(&a);
 	return ok;
 }

@@ -21,6 +21,12 @@ bool inspect_pretend(const struct cli_options *opts, FILE *out,
 bool inspect_verify(const struct cli_options *opts, FILE *out,
 		    struct mf_error *err);
 
+/* -bi, newaliases: check the account's aliases file (aliases are read
+ * when used; there is no database to rebuild) and print how many names
+ * it defines. Errors: the file's, EX_CONFIG with file and line. */
+bool inspect_aliases(const struct cli_options *opts, FILE *out,
+		     struct mf_error *err);
+
 /* --version: version, licence, compiled-in features, file locations. */
 void inspect_version(FILE *out);
 

@@ -182,8 +182,12 @@ main(int argc, char **argv)
 		}
 		return EX_OK;
 	case CLI_MODE_NEWALIASES:
-		fprintf(stderr, "mailferry: newaliases: aliases are not "
-				"supported by this version; nothing to do\n");
+		log_init(opts.verbose);
+		if (!inspect_aliases(&opts, stdout, &err)) {
+			fflush(stdout);
+			fprintf(stderr, "mailferry: %s\n", err.msg);
+			return err.exit_code ? err.exit_code : EX_SOFTWARE;
+		}
 		return EX_OK;
 	case CLI_MODE_SEND:
 		break;

@@ -516,7 +516,8 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 				     env->rcpt_count, env->read_recipients,
 				     &rcpts, err) ||
 	    !account_recipients(&a, &rcpts, err) ||
-	    !final_sender(&a, &sub->headers, given, &sender, err))
+	    !final_sender(&a, &sub->headers, given, &sender, err) ||
+	    !account_qualify_headers(&a, &sub->headers, err))
 		goto out;
 	if (!repair_headers(opts, acct, sender, &sub->headers, err) ||
 	    !msg_headers_write(&sub->headers, &head, err))

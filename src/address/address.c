@@ -19,7 +19,10 @@
  * special characters, plus a parser with one token of lookahead. The input
  * is counted and untrusted: every read is checked against its length, no
  * recursion depends on the input, and every address is bounded by
- * LIMIT_ADDRESS and every list by LIMIT_RECIPIENTS.
+ * LIMIT_ADDRESS and every list by LIMIT_RECIPIENTS. Each address found
+ * goes to a callback together with the byte span it was read from
+ * (addr_list_scan), so that qualify.c can rewrite it in place without a
+ * second grammar.
  *
  * Liberal where mail is sloppy but unambiguous: a group may lack its ";"
  * at the end of the input, a local part may have leading, trailing or
@@ -361,7 +364,12 @@ lex_next(struct lexer *lx, struct token *tok)
 struct parser {
 	struct lexer lx;
 	struct token tok;        /* the current token (one lookahead) */
-	struct addr_list *list;  /* borrowed: where addresses go */
+	size_t prev_end;         /* offset just past the token before tok */
+	size_t count;            /* addresses so far, for LIMIT_RECIPIENTS */
+	/* Where addresses go (see addr_list_scan); ctx is borrowed. */
+	bool (*found)(void *ctx, const struct addr_span *span,
+		      struct mf_error *err);
+	void *ctx;
 	struct buf local;        /* local part being read, unescaped */
 	struct buf domain;       /* domain being read */
 	struct mf_error *err;
@@ -382,6 +390,7 @@ struct words {
 static bool
 advance(struct parser *ps)
 {
+	ps->prev_end = ps->lx.pos;
 	return lex_next(&ps->lx, &ps->tok);
 }
 
@@ -571,10 +580,12 @@ check_member_end(struct parser *ps, bool in_group)
 		       "unexpected text after address (missing ',')");
 }
 
-/* Add ps->local (and ps->domain when has_domain) to the list. */
+/* Hand ps->local (and ps->domain when has_domain) to ps->found; the
+ * addr-spec was read from the bytes [start, end) of the input. */
 static bool
-emit(struct parser *ps, bool has_domain, size_t start)
+emit(struct parser *ps, bool has_domain, size_t start, size_t end)
 {
+	struct addr_span span;
 	struct buf out;
 	bool ok = false;
 
@@ -585,13 +596,20 @@ emit(struct parser *ps, bool has_domain, size_t start)
 		fail_too_long(ps->err, start);
 		goto out;
 	}
-	if (ps->list->count >= LIMIT_RECIPIENTS) {
+	if (ps->count >= LIMIT_RECIPIENTS) {
 		err_set(ps->err, EX_DATAERR, ERR_PERMANENT,
 			"more than %u recipients at byte %zu",
 			(unsigned)LIMIT_RECIPIENTS, start + 1);
 		goto out;
 	}
-	addr_list_add(ps->list, out.data, out.len);
+	span.start = start;
+	span.end = end;
+	span.addr = buf_cstr(&out);
+	span.addr_len = out.len;
+	span.has_domain = has_domain;
+	if (!ps->found(ps->ctx, &span, ps->err))
+		goto out;
+	ps->count++;
 	ok = true;
 out:
 	buf_clear(&out);
@@ -626,7 +644,7 @@ static bool
 parse_angle(struct parser *ps, bool in_group)
 {
 	size_t open = ps->tok.pos;
-	size_t start;
+	size_t start, end;
 	bool has_domain = false;
 	struct words w;
 
@@ -657,6 +675,7 @@ parse_angle(struct parser *ps, bool in_group)
 			return false;
 		has_domain = true;
 	}
+	end = ps->prev_end;
 	if (ps->tok.type == TOK_END)
 		goto unterminated;
 	if (!is_special(&ps->tok, '>'))
@@ -664,7 +683,7 @@ parse_angle(struct parser *ps, bool in_group)
 			       "expected '>' after address");
 	if (!advance(ps) || !check_member_end(ps, in_group))
 		return false;
-	return emit(ps, has_domain, start);
+	return emit(ps, has_domain, start, end);
 unterminated:
 	return fail_at(ps->err, open, "unterminated angle address");
 }
@@ -677,6 +696,7 @@ static bool
 parse_member(struct parser *ps, bool in_group, bool *opened)
 {
 	size_t start = ps->tok.pos;
+	size_t end;
 	struct words w;
 
 	*opened = false;
@@ -715,16 +735,18 @@ parse_member(struct parser *ps, bool in_group, bool *opened)
 		/* "a@b <a@b>": a bare address as the display name. */
 		if (is_special(&ps->tok, '<'))
 			return parse_angle(ps, in_group);
+		end = ps->prev_end;
 		if (!check_member_end(ps, in_group))
 			return false;
-		return emit(ps, true, start);
+		return emit(ps, true, start, end);
 	}
 	/* No "@": an unqualified name ("root"), or a lost display name. */
 	if (w.spaced)
 		return fail_at(ps->err, start, "display name without an address");
+	end = ps->prev_end;
 	if (!check_member_end(ps, in_group) || !check_local(ps, &w, start))
 		return false;
-	return emit(ps, false, start);
+	return emit(ps, false, start, end);
 }
 
 /* ---- public API -------------------------------------------------------- */
@@ -759,10 +781,14 @@ addr_list_add(struct addr_list *list, const char *addr, size_t len)
 }
 
 /* address-list = (address *("," address)) / obs-addr-list, where an
- * address is a mailbox or a group; empty members are skipped. */
-bool
-addr_list_parse(const char *text, size_t len, struct addr_list *list,
-		struct mf_error *err)
+ * address is a mailbox or a group; empty members are skipped. count is
+ * the number of addresses the caller already holds (LIMIT_RECIPIENTS
+ * counts them too). */
+static bool
+parse_list(const char *text, size_t len, size_t count,
+	   bool (*found)(void *ctx, const struct addr_span *span,
+			 struct mf_error *err),
+	   void *ctx, struct mf_error *err)
 {
 	struct parser ps;
 	bool in_group = false;
@@ -772,7 +798,10 @@ addr_list_parse(const char *text, size_t len, struct addr_list *list,
 	ps.lx.len = len;
 	ps.lx.pos = 0;
 	ps.lx.err = err;
-	ps.list = list;
+	ps.prev_end = 0;
+	ps.count = count;
+	ps.found = found;
+	ps.ctx = ctx;
 	ps.err = err;
 	buf_init(&ps.local, LIMIT_ADDRESS);
 	buf_init(&ps.domain, LIMIT_ADDRESS);
@@ -808,6 +837,31 @@ out:
 	buf_clear(&ps.domain);
 	buf_clear(&ps.local);
 	return ok;
+}
+
+/* addr_list_parse's sink: append to the list (ctx). */
+static bool
+append_found(void *ctx, const struct addr_span *span, struct mf_error *err)
+{
+	(void)err;
+	addr_list_add(ctx, span->addr, span->addr_len);
+	return true;
+}
+
+bool
+addr_list_parse(const char *text, size_t len, struct addr_list *list,
+		struct mf_error *err)
+{
+	return parse_list(text, len, list->count, append_found, list, err);
+}
+
+bool
+addr_list_scan(const char *text, size_t len,
+	       bool (*found)(void *ctx, const struct addr_span *span,
+			     struct mf_error *err),
+	       void *ctx, struct mf_error *err)
+{
+	return parse_list(text, len, 0, found, ctx, err);
 }
 
 /* The strict single-address reader: no CFWS, no comments, no display

@@ -37,6 +37,31 @@ void addr_list_add(struct addr_list *list, const char *addr, size_t len);
 bool addr_list_parse(const char *text, size_t len, struct addr_list *list,
 		     struct mf_error *err);
 
+/* One addr-spec found by addr_list_scan(). */
+struct addr_span {
+	size_t start;     /* offset of its first byte in the text */
+	size_t end;       /* offset just past its last byte */
+	const char *addr; /* as addr_list_parse() gives it, terminated;
+			   * borrowed for the duration of the call */
+	size_t addr_len;
+	bool has_domain;  /* false for an unqualified name ("root") */
+};
+
+/* The parser of addr_list_parse(), for callers that need to know where
+ * each addr-spec is in the text (address/qualify.c rewrites bare names in
+ * place). found is called once per addr-spec, in order, with the same
+ * addresses addr_list_parse() would append; [start, end) covers the
+ * addr-spec from its first word to the end of its domain (or local part),
+ * including CFWS inside it in the obsolete forms ("john . doe"), but never
+ * the CFWS, display name, angle brackets or route around it. found may
+ * stop the parse by returning false with err set. ctx is borrowed.
+ * Errors: those of addr_list_parse() (LIMIT_RECIPIENTS counts from 0), or
+ * what found set. */
+bool addr_list_scan(const char *text, size_t len,
+		    bool (*found)(void *ctx, const struct addr_span *span,
+				  struct mf_error *err),
+		    void *ctx, struct mf_error *err);
+
 /* Check one envelope address given on the command line or in the config
  * (-f, recipients): an addr-spec, optionally in <angle brackets>, with
  * no CR, LF, NUL or other control character. On success *out is the bare

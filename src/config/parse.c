@@ -764,8 +764,16 @@ cfg_set(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 		name[i] = keyword[i] == '-' ? '_' : keyword[i];
 	if (!apply_setting(cfg, a, name, arg, getenv("HOME"), msg,
 			   sizeof(msg))) {
+		/* "tls_starttls: 'x' is not..." reads better as
+		 * "option --tls-starttls: 'x' is not..." */
+		const char *why = msg;
+		char shown[64];
+		if (strncmp(why, name, n) == 0 && why[n] == ':')
+			why += n + 1 + (why[n + 1] == ' ');
+		for (size_t i = 0; i <= n; i++)
+			shown[i] = name[i] == '_' ? '-' : name[i];
 		err_set(err, EX_USAGE, ERR_PERMANENT, "option --%s: %s",
-			keyword, msg);
+			shown, why);
 		return false;
 	}
 	return true;
