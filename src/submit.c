@@ -12,6 +12,7 @@
 #include "deliver/deliver.h"
 #include "flush.h"
 #include "log/log.h"
+#include "log/record.h"
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/longlines.h"
@@ -334,6 +335,56 @@ out:
 	return ok;
 }
 
+/* The account's log line for this message (logfile, syslog). attempted:
+ * the smarthost was tried (ds is the session when one was opened). */
+static void
+log_message(struct account *a, bool attempted, struct deliver_session *ds,
+	    const char *sender, const struct addr_list *rcpts,
+	    unsigned long long size, const struct submit_outcome *res,
+	    bool ok, const struct mf_error *err)
+{
+	const struct cfg_account *acct = &a->acct;
+	struct log_target t = {
+		.logfile = acct->logfile,
+		.time_format = acct->logfile_time_format,
+		.syslog = acct->syslog,
+	};
+	struct deliver_info info;
+	struct log_record r = {
+		.account = acct->name,
+		.user = acct->user,
+		.from = sender,
+		.rcpts = rcpts->addrs,
+		.rcpt_count = rcpts->count,
+		.size = size,
+		.queue_id = res->queued ? res->queue_id : NULL,
+	};
+
+	if (t.logfile == NULL && t.syslog == NULL)
+		return;
+	deliver_session_info(ds, acct, &info);
+	r.host = attempted ? info.host : NULL;
+	r.port = info.port;
+	r.tls = info.tls;
+	r.auth_mech = info.auth_mech;
+	if (ok) {
+		r.outcome = res->queued ? (res->delivered ? "deferred"
+							  : "queued")
+					: "delivered";
+		r.smtp_code = info.code;
+		r.enhanced = info.enhanced;
+		r.smtp_text = info.text;
+		r.exit_code = EX_OK;
+	} else {
+		r.outcome = "failed";
+		r.smtp_code = err->smtp_code;
+		r.enhanced = err->enhanced;
+		r.error = err->msg;
+		r.exit_code = err->exit_code ? err->exit_code : EX_SOFTWARE;
+	}
+	log_record_write(&t, &r);
+}
+
 /* A message being read: headers in memory, the body in the spool. */
 struct submission {
 	struct msg_headers headers;
@@ -474,7 +525,8 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	struct buf head;
 	char *sender = NULL, *given = NULL, *hint = NULL;
 	size_t accepted = 0;
-	bool ok = false, sent = false;
+	bool ok = false, sent = false, have_account = false, logged = false;
+	unsigned long long size = 0;
 	struct deliver_session *ds = NULL;
 	struct body_source body = { .spool = &sub->spool };
 
@@ -512,6 +564,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	}
 	if (!account_setup(opts, hint, &a, err))
 		goto out;
+	have_account = true;
 	if (!msg_envelope_recipients(&sub->headers, env->rcpts,
 				     env->rcpt_count, env->read_recipients,
 				     &rcpts, err) ||
@@ -536,6 +589,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 			(unsigned long long)sub->spool.size,
 		.eight_bit = sub->reader.eight_bit,
 	};
+	size = job.size;
 	results = xcalloc(rcpts.count, sizeof(*results));
 	if (opts->queue_only) {
 		ok = enqueue(acct, &job, NULL, NULL, res->queue_id,
@@ -553,6 +607,8 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	sent = deliver_open(acct, &ds, err) &&
 	       deliver_send(ds, &job, results, &accepted, err);
 	ok = settle(acct, &job, sent, results, res, err);
+	log_message(&a, true, ds, sender, &rcpts, job.size, res, ok, err);
+	logged = true;
 	/* The connection is open and in step: take older queued messages
 	 * along (only when a queue already exists; never create one here). */
 	if (sent && deliver_session_usable(ds)) {
@@ -565,8 +621,12 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 			queue_close(&q);
 		}
 	}
-	deliver_close(ds);
 out:
+	if (have_account && !logged)
+		log_message(&a, false, NULL,
+			    sender ? sender : hint ? hint : "",
+			    &rcpts, size, res, ok, err);
+	deliver_close(ds);
 	free(results);
 	free(sender);
 	free(hint);

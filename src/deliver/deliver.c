@@ -13,6 +13,7 @@
 #include "smtp/client.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/bytes.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -204,6 +205,24 @@ deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 	ds->usable = true;
 	*out = ds;
 	return true;
+}
+
+void
+deliver_session_info(struct deliver_session *ds,
+		      const struct cfg_account *acct, struct deliver_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->host = acct->socket ? acct->socket : acct->host;
+	out->port = acct->socket ? 0 : cfg_account_port(acct);
+	if (ds == NULL)
+		return;
+	out->tls = ds->tls != NULL;
+	out->auth_mech = ds->sasl ? sasl_session_mechanism(ds->sasl) : NULL;
+	if (ds->smtp_started && ds->smtp.reply.code) {
+		out->code = ds->smtp.reply.code;
+		out->enhanced = ds->smtp.reply.enhanced;
+		out->text = buf_cstr(&ds->smtp.reply.text);
+	}
 }
 
 bool

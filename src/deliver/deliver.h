@@ -48,6 +48,24 @@ bool deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		  struct mf_error *err);
 bool deliver_session_usable(const struct deliver_session *ds);
 
+/* What a session negotiated and the server's last reply (after a
+ * successful deliver_send: the reply to the end of DATA), for the log
+ * line. Pointers are borrowed from ds (or acct) until the next call on
+ * it. ds may be NULL (nothing was connected): then only the account's
+ * host and port are set. */
+struct deliver_info {
+	const char *host;
+	unsigned port;
+	bool tls;
+	const char *auth_mech; /* NULL: no AUTH */
+	int code;              /* 0: no reply */
+	const char *enhanced;
+	const char *text;
+};
+void deliver_session_info(struct deliver_session *ds,
+			  const struct cfg_account *acct,
+			  struct deliver_info *out);
+
 /* QUIT when the dialogue is in step, then close; NULL does nothing. */
 void deliver_close(struct deliver_session *ds);
 
