@@ -4,6 +4,7 @@
  * stderr, "mailferry: <message>", and the sysexits.h code it carries. */
 #include "config.h"
 
+#include "bsmtp.h"
 #include "cli/options.h"
 #include "config/config.h"
 #include "flush.h"
@@ -165,8 +166,14 @@ main(int argc, char **argv)
 		}
 		return EX_OK;
 	case CLI_MODE_SMTP:
-		fprintf(stderr, "mailferry: -bs is not supported yet\n");
-		return EX_USAGE;
+		/* Nothing may reach stderr before the greeting (Symfony
+		 * treats it as a failure); errors go into the dialogue. */
+		log_init(opts.verbose);
+		if (!bsmtp_run(&opts, STDIN_FILENO, STDOUT_FILENO, &err)) {
+			fprintf(stderr, "mailferry: %s\n", err.msg);
+			return err.exit_code ? err.exit_code : EX_SOFTWARE;
+		}
+		return EX_OK;
 	case CLI_MODE_HELP:
 		fputs(cli_usage(), stdout);
 		return EX_OK;

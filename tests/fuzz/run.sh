@@ -11,7 +11,7 @@ seconds=${3:-20}
 status=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in address aliases header config reply rfc2047 longlines queue; do
+for target in address aliases header config reply rfc2047 longlines queue server; do
 	bin="$build/tests/fuzz/fuzz_$target"
 	if [ ! -x "$bin" ]; then
 		echo "fuzz $target: FAILED (not built: $bin)"
