@@ -89,6 +89,8 @@ struct cfg_account {
 	unsigned set_from_header;  /* enum cfg_repair, default auto */
 	unsigned set_date_header;  /* auto or off */
 	unsigned set_msgid_header; /* auto or off */
+	unsigned set_to_header;    /* auto or off (default): To for a
+				      message with no To or Cc */
 	bool remove_bcc_headers;   /* default on */
 	bool undisclosed_recipients; /* To/Cc/Bcc -> To: undisclosed-... */
 	bool encode_headers;       /* RFC 2047 for raw 8-bit text; on */

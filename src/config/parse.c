@@ -124,6 +124,7 @@ static const struct keyword keywords[] = {
 	{ "set_date_header", KW_CHOICE, F(set_date_header), NE, add_choices },
 	{ "set_msgid_header", KW_CHOICE, F(set_msgid_header), NE,
 	  add_choices },
+	{ "set_to_header", KW_CHOICE, F(set_to_header), NE, add_choices },
 	{ "remove_bcc_headers", KW_BOOL, F(remove_bcc_headers), 0, NULL },
 	{ "undisclosed_recipients", KW_BOOL, F(undisclosed_recipients), 0,
 	  NULL },
@@ -193,6 +194,7 @@ cfg_account_init(struct cfg_account *a)
 	a->set_from_header = CFG_REPAIR_AUTO;
 	a->set_date_header = CFG_REPAIR_AUTO;
 	a->set_msgid_header = CFG_REPAIR_AUTO;
+	a->set_to_header = CFG_REPAIR_OFF;
 	a->remove_bcc_headers = true;
 	a->encode_headers = true;
 	a->allow_from_override = true;

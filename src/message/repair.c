@@ -330,6 +330,12 @@ msg_repair_apply(struct msg_headers *h, const struct msg_repair *r,
 		msg_repair_remove_bcc(h);
 	if (r->undisclosed && !repair_undisclosed(h, err))
 		return false;
+	/* A message whose only recipients were Bcc has no To or Cc left;
+	 * some servers refuse that (set_to_header auto). */
+	if (r->add_to && !has_field(h, "To") &&
+	    !has_field(h, "Cc") &&
+	    !add_field(h, "To", "undisclosed-recipients:;", err))
+		return false;
 	if (!repair_from(h, r, err))
 		return false;
 	if (r->date == MSG_ADD_AUTO && r->date_value &&

@@ -23,6 +23,8 @@ struct msg_repair {
 	enum msg_add message_id; /* AUTO or NEVER */
 	enum msg_add from;
 	bool undisclosed;        /* To/Cc/Bcc -> To: undisclosed-recipients:; */
+	bool add_to;             /* "To: undisclosed-recipients:;" when no
+				    To or Cc is left (set_to_header auto) */
 	bool encode;             /* RFC 2047 for raw 8-bit text */
 	const char *date_value;  /* msg_format_date() text */
 	const char *message_id_value; /* "<...@...>" */

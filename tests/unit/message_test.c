@@ -1153,6 +1153,16 @@ static const struct {
 	    .message_id = MSG_ADD_NEVER, .from_address = "me@x",
 	    .from_to_reply_to = true },
 	  "To: t@x\r\nFrom: me@x\r\n\r\n" },
+	/* set_to_header auto: a Bcc-only message gets an undisclosed To */
+	{ "Bcc: hidden@x\nSubject: s\n",
+	  { .remove_bcc = true, .add_to = true, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER },
+	  "Subject: s\r\nTo: undisclosed-recipients:;\r\n\r\n" },
+	/* ... but not when a Cc is left */
+	{ "Cc: c@x\nBcc: hidden@x\n",
+	  { .remove_bcc = true, .add_to = true, .date = MSG_ADD_NEVER,
+	    .message_id = MSG_ADD_NEVER },
+	  "Cc: c@x\r\n\r\n" },
 	/* a name with specials is quoted, quotes escaped */
 	{ "To: t@x\n",
 	  { .date = MSG_ADD_NEVER, .message_id = MSG_ADD_NEVER,
