@@ -129,6 +129,22 @@ account_setup(const struct cli_options *opts, const char *sender_hint,
 		return false;
 	}
 	substitute(a);
+	for (const char *p = a->acct.fallback; p && *p;) {
+		size_t n;
+		char name[128];
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n == 0)
+			break;
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 127 ? n : 127),
+			 p);
+		p += n;
+		if (cfg_select(&a->cfg, name, err) == NULL) {
+			err_prefix(err, "fallback of account '%s': ",
+				   a->acct.name ? a->acct.name : "(defaults)");
+			return false;
+		}
+	}
 	return account_load_aliases(a, err);
 }
 

@@ -336,6 +336,50 @@ out:
 	return ok;
 }
 
+/* The primary smarthost failed temporarily before accepting anything:
+ * try the account's fallback accounts in order (mailferry's "fallback"
+ * keyword). On return *ds is the session of the last try and the job
+ * still names the primary account, whose queue keeps what is left. */
+static bool
+try_fallbacks(struct account *a, struct deliver_job *job,
+	      struct smtp_rcpt_result *results, size_t *accepted,
+	      struct deliver_session **ds, struct mf_error *err)
+{
+	const char *p = a->acct.fallback;
+	const struct cfg_account *primary = job->account;
+	bool sent = false;
+
+	while (p && *p && !sent && err->cls == ERR_TEMPORARY) {
+		size_t n;
+		char name[128];
+		const struct cfg_account *fb;
+		struct mf_error serr;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n == 0)
+			break;
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 127 ? n : 127),
+			 p);
+		p += n;
+		fb = cfg_select(&a->cfg, name, &serr);
+		if (fb == NULL) {
+			log_warn("fallback: %s", serr.msg);
+			continue;
+		}
+		log_warn("%s; trying fallback account %s", err->msg, name);
+		deliver_close(*ds);
+		*ds = NULL;
+		memset(results, 0, job->rcpt_count * sizeof(*results));
+		*accepted = 0;
+		job->account = fb;
+		sent = deliver_open(fb, ds, err) &&
+		       deliver_send(*ds, job, results, accepted, err);
+	}
+	job->account = primary;
+	return sent;
+}
+
 /* The account's log line for this message (logfile, syslog). attempted:
  * the smarthost was tried (ds is the session when one was opened). */
 static void
@@ -607,6 +651,8 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	}
 	sent = deliver_open(acct, &ds, err) &&
 	       deliver_send(ds, &job, results, &accepted, err);
+	if (!sent && accepted == 0 && err->cls == ERR_TEMPORARY)
+		sent = try_fallbacks(&a, &job, results, &accepted, &ds, err);
 	ok = settle(acct, &job, sent, results, res, err);
 	log_message(&a, true, ds, sender, &rcpts, job.size, res, ok, err);
 	logged = true;

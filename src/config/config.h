@@ -103,6 +103,8 @@ struct cfg_account {
 	/* queue (mailferry's own) */
 	unsigned delivery;         /* enum cfg_delivery */
 	char *queue_dir;           /* NULL: the per-user default */
+	char *fallback;            /* accounts to try, in order, when this
+				      one fails temporarily; or NULL */
 	unsigned queue_lifetime;   /* seconds a message may wait; 5 days */
 	unsigned delay_warning;    /* seconds before a delay notice; 0: off */
 	struct cfg_rate rate_limit;

@@ -137,6 +137,7 @@ static const struct keyword keywords[] = {
 	{ "from_reply_to", KW_BOOL, F(from_reply_to), 0, NULL },
 	{ "delivery", KW_CHOICE, F(delivery), NE, delivery_choices },
 	{ "queue_dir", KW_PATH, F(queue_dir), EU, NULL },
+	{ "fallback", KW_STRING, F(fallback), EU, NULL },
 	{ "queue_lifetime", KW_DURATION, F(queue_lifetime), NE, NULL },
 	{ "delay_warning", KW_DURATION, F(delay_warning), NE, NULL },
 	{ "rate_limit", KW_RATE, F(rate_limit), NE, NULL },
