@@ -201,6 +201,7 @@ cfg_account_init(struct cfg_account *a)
 	a->allow_from_override = true;
 	a->delivery = CFG_DELIVERY_DIRECT;
 	a->queue_lifetime = 5 * 86400;
+	a->delay_warning = 4 * 3600;
 }
 
 void
@@ -765,8 +766,9 @@ cfg_set(struct cfg *cfg, struct cfg_account *a, const char *keyword,
 	}
 	for (size_t i = 0; i <= n; i++)
 		name[i] = keyword[i] == '-' ? '_' : keyword[i];
-	if (!apply_setting(cfg, a, name, arg, getenv("HOME"), msg,
-			   sizeof(msg))) {
+	const char *home = getenv("HOME");
+	if (!apply_setting(cfg, a, name, arg, home && *home ? home : NULL,
+			   msg, sizeof(msg))) {
 		/* "tls_starttls: 'x' is not..." reads better as
 		 * "option --tls-starttls: 'x' is not..." */
 		const char *why = msg;
@@ -988,6 +990,16 @@ parse_line(struct cfg *cfg, struct cfg_account **current, const char *start,
 			ok = false;
 		} else {
 			size_t i = 0, m = strlen(out);
+			if (m > LIMIT_CONFIG_LINE) {
+				err_set(err, EX_CONFIG, ERR_PERMANENT,
+					"%s:%u: eval: line longer than %u "
+					"bytes", file, line,
+					(unsigned)LIMIT_CONFIG_LINE);
+				secret_free(out);
+				free(keyword);
+				secret_free(arg);
+				return false;
+			}
 			while (i < m && is_blank(out[i]))
 				i++;
 			/* An empty output line is an empty line. */
