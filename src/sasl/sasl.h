@@ -29,7 +29,8 @@ void sasl_session_free(struct sasl_session *s);
 const char *sasl_session_mechanism(const struct sasl_session *s);
 
 /* Whether the mechanism sends an initial response with the AUTH command
- * (RFC 4954 4); LOGIN waits for the server's first prompt. */
+ * (RFC 4954 4); LOGIN, CRAM-MD5 and DIGEST-MD5 wait for the server's
+ * first challenge. */
 bool sasl_session_client_first(const struct sasl_session *s);
 
 enum sasl_step {

@@ -1053,6 +1053,35 @@ class Session:
             user = u
             password = a.auth_password.encode() if hmac.compare_digest(
                 digest.lower(), want) else None
+        elif mech in ("XOAUTH2", "OAUTHBEARER"):
+            # RFC 7628 3.1 (OAUTHBEARER: "n,a=USER,^Aauth=Bearer T^A^A")
+            # and XOAUTH2 ("user=USER^Aauth=Bearer T^A^A"), the token
+            # checked against --auth-password.  A wrong token gets the
+            # error challenge; the client must answer ^A (OAUTHBEARER)
+            # or an empty line (XOAUTH2) before the 535.
+            resp = decode(ir) if ir is not None else self.sasl_response(b"")
+            if resp is None:
+                return "501 5.7.0 Authentication aborted"
+            if resp is False or not resp.endswith(b"\x01\x01"):
+                return "501 5.5.2 Cannot decode response"
+            f = resp[:-2].split(b"\x01")
+            if mech == "OAUTHBEARER":
+                if not f[0].startswith(b"n,a=") or not f[0].endswith(b","):
+                    return "501 5.5.2 Bad GS2 header"
+                user = f[0][4:-1]
+            else:
+                if not f[0].startswith(b"user="):
+                    return "501 5.5.2 Bad user field"
+                user = f[0][5:]
+            token = [x[12:] for x in f[1:] if x.startswith(b"auth=Bearer ")]
+            password = token[0] if len(token) == 1 else None
+            if password != a.auth_password.encode():
+                r = self.sasl_response(base64.b64encode(
+                    b'{"status":"401","schemes":"bearer"}'))
+                want = b"\x01" if mech == "OAUTHBEARER" else b""
+                if r != want:
+                    return "501 5.5.2 Bad end of the failed exchange"
+                return "535 5.7.8 Username and Password not accepted"
         else:
             return "504 5.5.4 Unrecognized authentication type"
         uname = user.decode("utf-8", "replace")
