@@ -1110,11 +1110,17 @@ cfg_select(const struct cfg *cfg, const char *name, struct mf_error *err)
 	return NULL;
 }
 
+/* LMTP has no IANA port, and msmtp sets no default for it (old versions
+ * looked "lmtp" up in the services database; current ones stop with
+ * "port not set"). 2003 is the port commonly listed there for lmtp; never
+ * 25, where LMTP must not be used (RFC 2033 5). */
 unsigned
 cfg_account_port(const struct cfg_account *acct)
 {
 	if (acct->port)
 		return acct->port;
+	if (acct->protocol == CFG_PROTOCOL_LMTP)
+		return 2003;
 	if (acct->tls && !acct->tls_starttls)
 		return 465;
 	return 25;

@@ -1,7 +1,7 @@
 /* deliver/deliver.c: one delivery attempt. Wires net (connect), tls (the
  * handshake when the session asks for it), sasl (the mechanism) and smtp
- * (the dialogue) together; owns the streams and closes them in reverse
- * order. */
+ * (the dialogue, SMTP or LMTP as the account says) together; owns the
+ * streams and closes them in reverse order. */
 #include "config.h"
 
 #include "deliver/deliver.h"
@@ -55,13 +55,13 @@ data_sink(void *ctx, const char *p, size_t len, struct mf_error *err)
 	return smtp_data_write(ctx, p, len, err);
 }
 
+/* The head and the body, without the end of the data. */
 static bool
 send_body(struct smtp_session *s, const struct deliver_job *job,
 	  struct mf_error *err)
 {
 	return smtp_data_write(s, job->head, job->head_len, err) &&
-	       job->body(job->body_ctx, data_sink, s, err) &&
-	       smtp_data_end(s, err);
+	       job->body(job->body_ctx, data_sink, s, err);
 }
 
 struct deliver_session {
@@ -134,6 +134,7 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 	    !start_tls(net_stream_fd(ds->tcp), acct, &ds->tls, err))
 		return false;
 	smtp_session_init(smtp, ds->tls ? ds->tls : ds->tcp, ds->tls != NULL);
+	smtp_session_set_lmtp(smtp, acct->protocol == CFG_PROTOCOL_LMTP);
 	ds->smtp_started = true;
 	if (!smtp_greeting(smtp, err) || !smtp_ehlo(smtp, helo, err))
 		return false;
@@ -188,12 +189,6 @@ deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 							       : "defaults");
 		return false;
 	}
-	if (acct->protocol == CFG_PROTOCOL_LMTP) {
-		err_set(err, EX_CONFIG, ERR_PERMANENT,
-			"account '%s': protocol lmtp is not supported by this "
-			"version", acct->name ? acct->name : "defaults");
-		return false;
-	}
 	ds = xcalloc(1, sizeof(*ds));
 	ds->account = acct;
 	if (!session_start(ds, err)) {
@@ -236,7 +231,7 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 	     struct smtp_rcpt_result *results, size_t *accepted,
 	     struct mf_error *err)
 {
-	bool ok;
+	bool ok, ended = false;
 
 	*accepted = 0;
 	if (!ds->usable)
@@ -252,10 +247,21 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 			   job->rcpt_count, job->eight_bit, job->size, results,
 			   accepted, err) &&
 	     send_body(&ds->smtp, job, err);
+	if (ok) {
+		ended = true;
+		ok = smtp_data_end(&ds->smtp, job->rcpts, results,
+				   job->rcpt_count, accepted, err);
+	}
 	/* After a refusal the dialogue is still in step; after an I/O or
 	 * protocol error (no reply code) it is not. */
 	if (!ok && err->smtp_code == 0)
 		ds->usable = false;
+	/* LMTP: the recipients that got the message have it, whatever the
+	 * others got; results says who is who. */
+	if (!ok && ended && ds->smtp.lmtp && *accepted > 0) {
+		err_clear(err);
+		ok = true;
+	}
 	return ok;
 }
 

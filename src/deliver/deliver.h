@@ -34,22 +34,26 @@ struct deliver_job {
 struct deliver_session;
 
 /* Open a connection to the account's smarthost ready for transactions:
- * connect, EHLO, TLS as configured (never downgraded), AUTH as configured.
- * *out is owned by the caller (deliver_close). Errors: as deliver_message. */
+ * connect, EHLO (LHLO with protocol lmtp), TLS as configured (never
+ * downgraded), AUTH as configured. *out is owned by the caller
+ * (deliver_close). Errors: as deliver_message. */
 bool deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 		  struct mf_error *err);
 
 /* One transaction on an open session (RSET first when it is not the
  * first). Results as deliver_message. After a failure, the session may
  * still be usable (the server refused: the dialogue is in step) or not
- * (I/O or protocol error): ask deliver_session_usable(). */
+ * (I/O or protocol error): ask deliver_session_usable(). With LMTP that
+ * can also be so after a success: the connection may fail after some
+ * recipients got the message. */
 bool deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		  struct smtp_rcpt_result *results, size_t *accepted,
 		  struct mf_error *err);
 bool deliver_session_usable(const struct deliver_session *ds);
 
 /* What a session negotiated and the server's last reply (after a
- * successful deliver_send: the reply to the end of DATA), for the log
+ * successful deliver_send: the reply to the end of DATA; with LMTP the
+ * last recipient's reply to it, which may be a refusal), for the log
  * line. Pointers are borrowed from ds (or acct) until the next call on
  * it. ds may be NULL (nothing was connected): then only the account's
  * host and port are set. */
@@ -74,7 +78,19 @@ void deliver_close(struct deliver_session *ds);
  * transaction. results (rcpt_count entries) receive each recipient's
  * outcome; *accepted counts the accepted ones. Returns true when the
  * server accepted the message for at least one recipient; the others are
- * in results. Errors: see smtp/status.h, net/net.h, tls/tls.h, sasl.h. */
+ * in results. Errors: see smtp/status.h, net/net.h, tls/tls.h, sasl.h.
+ *
+ * SMTP: a recipient is accepted at RCPT, and one reply to the data
+ * decides for all of them. On false, results may still show recipients
+ * accepted at RCPT, counted in *accepted, though none has the message:
+ * err says why, for all of them.
+ * LMTP (protocol lmtp, RFC 2033): the same until the data has been
+ * sent. Then each recipient accepted at RCPT gets its own reply, and
+ * results holds it: accepted only when it was 2xx, else error is the
+ * recipient's own (4xx temporary, 5xx permanent, enhanced status kept;
+ * the connection's failure, temporary, for those whose reply never
+ * came). *accepted then counts the recipients that have the message,
+ * and true is returned (err clear) when there is at least one. */
 bool deliver_message(const struct deliver_job *job,
 		     struct smtp_rcpt_result *results, size_t *accepted,
 		     struct mf_error *err);

@@ -1,5 +1,6 @@
 /* smtp/client.c: the SMTP client engine (RFC 5321 3.1-3.3, 4.1; RFC 3207
- * STARTTLS; RFC 4954 AUTH; RFC 2920 PIPELINING; RFC 6152 8BITMIME).
+ * STARTTLS; RFC 4954 AUTH; RFC 2920 PIPELINING; RFC 6152 8BITMIME), and
+ * LMTP (RFC 2033: LHLO, one reply per recipient after the data).
  *
  * Every reply line is checked by smtp/reply.c before anything acts on it.
  * Commands go through one output buffer so that a pipelined group leaves
@@ -85,6 +86,12 @@ smtp_session_set_stream(struct smtp_session *s, struct stream *stream,
 	s->encrypted = encrypted;
 	memset(&s->caps, 0, sizeof(s->caps));
 	buf_reset(&s->in);
+}
+
+void
+smtp_session_set_lmtp(struct smtp_session *s, bool lmtp)
+{
+	s->lmtp = lmtp;
 }
 
 bool
@@ -246,17 +253,20 @@ smtp_greeting(struct smtp_session *s, struct mf_error *err)
 bool
 smtp_ehlo(struct smtp_session *s, const char *domain, struct mf_error *err)
 {
-	if (!queue_cmdf(s, err, "EHLO %s", domain) || !flush_out(s, err) ||
-	    !read_reply(s, err))
+	if (!queue_cmdf(s, err, "%s %s", s->lmtp ? "LHLO" : "EHLO",
+			domain) ||
+	    !flush_out(s, err) || !read_reply(s, err))
 		return false;
 	if (s->reply.code == 250) {
 		smtp_caps_parse(&s->reply, &s->caps);
 		set_state(s, SMTP_STATE_EHLO);
 		return true;
 	}
-	if (!((s->reply.code >= 500 && s->reply.code <= 504) ||
-	      s->reply.code == 550)) {
-		smtp_status_error(&s->reply, SMTP_STAGE_EHLO, NULL, err);
+	/* LMTP has no HELO: a server that refuses LHLO is not one. */
+	if (s->lmtp || !((s->reply.code >= 500 && s->reply.code <= 504) ||
+			 s->reply.code == 550)) {
+		smtp_status_error(&s->reply, SMTP_STAGE_EHLO,
+				  s->lmtp ? "(LHLO)" : NULL, err);
 		return false;
 	}
 	/* An SMTP server without the service extensions (RFC 5321 3.2). */
@@ -470,11 +480,12 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	data_ok = s->reply.code == 354;
 	if (data_ok && *accepted == 0) {
 		/* A server that accepts DATA without a valid recipient
-		 * (RFC 2920 3.1): end the empty data at once. */
+		 * (RFC 2920 3.1): end the empty data at once. An LMTP
+		 * server owes one reply per accepted recipient: none. */
 		struct mf_error ignored;
 		err_clear(&ignored);
 		if (queue_cmd(s, ".", NULL, &ignored) &&
-		    flush_out(s, &ignored))
+		    flush_out(s, &ignored) && !s->lmtp)
 			read_reply(s, &ignored);
 		data_ok = false;
 	}
@@ -513,14 +524,72 @@ smtp_data_write(struct smtp_session *s, const char *p, size_t len,
 	return true;
 }
 
+/* LMTP after the final ".": one reply per recipient accepted at RCPT
+ * (RFC 2033 4.2), each deciding for its recipient alone. */
+static bool
+lmtp_data_end(struct smtp_session *s, char *const *rcpts,
+	      struct smtp_rcpt_result *results, size_t count,
+	      size_t *accepted, struct mf_error *err)
+{
+	struct mf_error broken;
+	const struct mf_error *first = NULL;
+	bool in_step;
+
+	err_clear(&broken);
+	*accepted = 0;
+	in_step = flush_out(s, &broken);
+	for (size_t i = 0; i < count; i++) {
+		struct smtp_rcpt_result *r = &results[i];
+		char what[LIMIT_ADDRESS + 8];
+
+		if (!r->accepted)
+			continue; /* refused at RCPT: no reply is owed */
+		if (in_step)
+			in_step = read_reply(s, &broken);
+		if (!in_step) {
+			/* Whether this one got it is unknown: try again. */
+			r->accepted = false;
+			r->code = 0;
+			r->error = broken;
+			continue;
+		}
+		r->code = s->reply.code;
+		if (s->reply.code / 100 == 2) {
+			(*accepted)++;
+			continue;
+		}
+		r->accepted = false;
+		snprintf(what, sizeof(what), "for <%s>", rcpts[i]);
+		smtp_status_error(&s->reply, SMTP_STAGE_DATA_END, what,
+				  &r->error);
+		if (first == NULL)
+			first = &r->error;
+	}
+	if (*accepted > 0)
+		set_state(s, SMTP_STATE_DONE);
+	if (!in_step) {
+		*err = broken;
+		return false;
+	}
+	if (first != NULL) {
+		*err = *first;
+		return false;
+	}
+	return true;
+}
+
 bool
-smtp_data_end(struct smtp_session *s, struct mf_error *err)
+smtp_data_end(struct smtp_session *s, char *const *rcpts,
+	      struct smtp_rcpt_result *results, size_t count,
+	      size_t *accepted, struct mf_error *err)
 {
 	const char *end = dotstuff_end(&s->dot);
 
 	if (!buf_append_str(&s->out, end))
 		BUG("data buffer ceiling");
 	log_transcript("-->", ".", 1);
+	if (s->lmtp)
+		return lmtp_data_end(s, rcpts, results, count, accepted, err);
 	if (!expect(s, 2, SMTP_STAGE_DATA_END, NULL, err))
 		return false;
 	set_state(s, SMTP_STATE_DONE);

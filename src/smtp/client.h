@@ -1,10 +1,16 @@
-/* smtp/client.h: the SMTP client engine (RFC 5321) over a struct stream.
+/* smtp/client.h: the SMTP client engine (RFC 5321) over a struct stream,
+ * and its LMTP variant (RFC 2033).
  *
  * One function per protocol step; each sends its command(s), reads and
  * checks the reply, and moves the session's state, whose name -v prints
  * ("EHLO -> STARTTLS"). The engine never touches sockets or GnuTLS: when
  * STARTTLS is accepted it returns and the owner (deliver/) swaps the
- * stream with smtp_session_set_stream(). */
+ * stream with smtp_session_set_stream().
+ *
+ * An LMTP session (smtp_session_set_lmtp()) differs in two steps only:
+ * smtp_ehlo() sends LHLO, and smtp_data_end() reads one reply per
+ * recipient. Everything else (STARTTLS, AUTH, PIPELINING, RSET) is the
+ * same dialogue. */
 #ifndef MF_SMTP_CLIENT_H
 #define MF_SMTP_CLIENT_H
 
@@ -39,6 +45,7 @@ struct smtp_session {
 	struct stream *stream;   /* borrowed */
 	enum smtp_state state;
 	bool encrypted;          /* the stream is TLS */
+	bool lmtp;               /* speak LMTP (RFC 2033): see set_lmtp */
 	struct smtp_caps caps;
 	struct smtp_reply reply; /* the last reply read */
 	struct buf in;           /* bytes read, not yet a whole line */
@@ -46,10 +53,14 @@ struct smtp_session {
 	struct dotstuff dot;
 };
 
-/* One recipient's outcome after smtp_envelope(). */
+/* One recipient's outcome after smtp_envelope() and, for LMTP, after
+ * smtp_data_end(). */
 struct smtp_rcpt_result {
-	int code;          /* the RCPT reply code */
-	bool accepted;
+	int code;          /* the RCPT reply code; LMTP, once the data has
+			      ended: the recipient's reply to it (0: none
+			      came, the connection failed) */
+	bool accepted;     /* LMTP, once the data has ended: the recipient
+			      has the message */
 	struct mf_error error; /* set when not accepted */
 };
 
@@ -62,12 +73,19 @@ void smtp_session_clear(struct smtp_session *s);
 void smtp_session_set_stream(struct smtp_session *s, struct stream *stream,
 			     bool encrypted);
 
+/* Speak LMTP (RFC 2033) on this session instead of SMTP: LHLO for EHLO,
+ * and one reply per recipient after the data. Call before smtp_ehlo(). */
+void smtp_session_set_lmtp(struct smtp_session *s, bool lmtp);
+
 /* Read the 220 greeting. Errors: the mapped reply (4xx temporary, 554
  * permanent), EX_PROTOCOL, I/O errors of the stream. */
 bool smtp_greeting(struct smtp_session *s, struct mf_error *err);
 
 /* EHLO domain, falling back to HELO when EHLO is refused with 500-504 or
- * 550 (servers that do not know ESMTP). Fills s->caps. */
+ * 550 (servers that do not know ESMTP). Fills s->caps. An LMTP session
+ * sends LHLO instead and has no fallback: an LMTP server must know LHLO
+ * (RFC 2033 4.1), so any reply but 250 is an error. Errors: the mapped
+ * reply, I/O. */
 bool smtp_ehlo(struct smtp_session *s, const char *domain,
 	       struct mf_error *err);
 
@@ -104,8 +122,33 @@ bool smtp_envelope(struct smtp_session *s, const char *from,
 bool smtp_data_write(struct smtp_session *s, const char *p, size_t len,
 		     struct mf_error *err);
 
-/* End the data with "." and read the server's verdict on the message. */
-bool smtp_data_end(struct smtp_session *s, struct mf_error *err);
+/* End the data with "." and read the server's verdict on the message.
+ *
+ * rcpts, results and count are the ones smtp_envelope() was given (all
+ * borrowed; results is updated in place for LMTP).
+ *
+ * SMTP: one reply decides for the whole message. results and *accepted
+ * are left as smtp_envelope() set them; true when the server accepted
+ * the message. Errors: the mapped reply (4xx temporary, 5xx permanent),
+ * I/O.
+ *
+ * LMTP (RFC 2033 4.2): the server answers once for every recipient that
+ * was accepted at RCPT, in RCPT order. All those replies are read, even
+ * after a refusal, so the dialogue stays in step. Each recipient that
+ * was accepted at RCPT gets its own reply in its result: code, and on a
+ * 2xx accepted stays true; otherwise accepted becomes false and error
+ * holds the mapped reply with its enhanced status (4xx temporary, 5xx
+ * permanent). When the connection fails before every reply has come,
+ * the recipients still waiting get that failure (code 0, temporary).
+ * *accepted becomes the number of recipients that have the message.
+ * Returns true only when every recipient accepted at RCPT has it. On
+ * false err is the connection's failure when the dialogue broke (I/O or
+ * protocol error, no reply code: the session cannot go on), else the
+ * first recipient's refusal; *accepted may still be non-zero, and those
+ * recipients must not be sent the message again. */
+bool smtp_data_end(struct smtp_session *s, char *const *rcpts,
+		   struct smtp_rcpt_result *results, size_t count,
+		   size_t *accepted, struct mf_error *err);
 
 /* RSET (RFC 5321 4.1.1.5): abandon any transaction, ready for the next
  * MAIL. Errors: the mapped reply, I/O. */

@@ -13,6 +13,7 @@ Usage
            [--hostname NAME] [--idle-timeout SECONDS]
            [--unix-socket PATH]
            [--tls-client-ca CA [--tls-require-client-cert]]
+           [--lmtp]
 
 Only loopback listen addresses are accepted.  --port 0 picks a free port; the
 port is written to --port-file (temp file + rename) once the server listens.
@@ -37,7 +38,7 @@ Every accepted transaction (2xx reply to the final ".") becomes DIR/NNNN/
            the terminating ".\r\n"
   message  same with dot-stuffing undone (RFC 5321 4.5.2: the leading "." of
            every line that starts with "." is removed)
-  helo     last EHLO/HELO command line
+  helo     last EHLO/HELO (LMTP: LHLO) command line
   tls      "yes" or "no"
   auth     authenticated user name, or empty
   sni      TLS server name sent by the client (empty if none / no TLS)
@@ -64,6 +65,20 @@ bytes the client pipelined after STARTTLS.  Command lines longer than 1000
 octets (CRLF included; 12288 for AUTH lines) get "500 5.5.2 Line too long".
 Any 421 reply (default or scripted) closes the connection after it is sent.
 
+LMTP mode (--lmtp)
+------------------
+An LMTP server (RFC 2033): greeting "220 localhost LMTP test"; LHLO is
+answered as EHLO is (stage LHLO, same keywords); EHLO and HELO get
+"500 5.5.1 Error: this is an LMTP server, use LHLO" (stages EHLO, HELO).
+After the final "." of DATA the server answers once per recipient that got
+a 2xx to RCPT, in RCPT order, each through the stage DATA-RCPT (DATA_RCPT
+is the same) with the recipient's address as <GLOB>; the default is
+"250 2.0.0 <ADDR> Ok: queued as NNNN" (552 5.3.4 over the size limit).
+DATA-END is not used.  Every recipient's 2xx records its own transaction
+(DIR/NNNN/ with rcpt holding that one RCPT line), written before that
+reply is sent; a recipient that gets no 2xx records nothing.  Without
+--lmtp, LHLO is an unknown command (502).
+
 Script (--script FILE)
 ----------------------
 Line based; blank lines and lines starting with "#" are ignored.  The file is
@@ -86,10 +101,12 @@ be re-scripted.  Directives:
 
 STAGE is CONNECT (greeting), EHLO, HELO, STARTTLS, AUTH (the AUTH command),
 AUTH-END (after the credentials were read), MAIL, RCPT, DATA (the command),
-DATA-END (after the final "."), RSET, NOOP, QUIT, or any other command verb
-(e.g. BDAT, VRFY).  <GLOB> (fnmatch, case-insensitive) restricts the rule to
-MAIL/RCPT addresses, the EHLO/HELO name, the AUTH mechanism or the AUTH-END
-user name, e.g. <bad@example.test> or <*@bad.test>.  session=N restricts it to
+DATA-END (after the final "."), DATA-RCPT (LMTP: one recipient's reply after
+the final "."), RSET, NOOP, QUIT, or any other command verb (e.g. BDAT, VRFY,
+LHLO); "_" in a stage name stands for "-".  <GLOB> (fnmatch,
+case-insensitive) restricts the rule to MAIL/RCPT/DATA-RCPT addresses, the
+EHLO/HELO/LHLO name, the AUTH mechanism or the AUTH-END user name, e.g.
+<bad@example.test> or <*@bad.test>.  session=N restricts it to
 the N-th session since server start, times=N lets it fire at most N times.
 The first matching rule wins.  Actions, run in order:
 
@@ -121,6 +138,7 @@ Examples:
   on EHLO reply 250-localhost\\n250-PIPELINING\\n250 8BITMIME
   on STARTTLS reply 220 2.0.0 Ready to start TLS; raw 250 injected\\r\\n
   on QUIT stall 5
+  on DATA-RCPT <full@example.test> times=1 reply 452 4.2.2 mailbox full
 """
 
 import argparse
@@ -276,7 +294,7 @@ class Script:
 
     def _parse_rule(self, rest, lineno):
         stage, _, rest = rest.partition(" ")
-        stage = stage.upper()
+        stage = stage.upper().replace("_", "-")
         if not re.fullmatch(r"[A-Z][A-Z0-9-]*", stage):
             raise ScriptError("bad stage %r" % stage)
         rest = rest.strip()
@@ -523,7 +541,10 @@ class Server:
             with self.session_lock:
                 self.active.pop(number, None)
 
-    def record(self, sess, raw):
+    def record(self, sess, raw, rcpts=None):
+        """rcpts: the RCPT lines to record (default: all accepted)."""
+        if rcpts is None:
+            rcpts = sess.rcpts
         seq = self.next_seq()
         name = "%04d" % seq
         tmp = os.path.join(self.record_dir, ".tmp-" + name)
@@ -532,7 +553,7 @@ class Server:
         unstuffed = b"\n".join(l[1:] if l.startswith(b".") else l for l in lines)
         files = {
             "mail": sess.mail_line,
-            "rcpt": b"".join(r + b"\n" for r in sess.rcpts),
+            "rcpt": b"".join(r + b"\n" for r in rcpts),
             "data": bytes(raw),
             "message": unstuffed,
             "helo": sess.helo_line or b"",
@@ -884,8 +905,9 @@ class Session:
             if not self.server.tls_ctx:
                 self.close()
             self.start_tls()
+        kind = "LMTP" if self.server.args.lmtp else "ESMTP"
         code = self.stage("CONNECT", None,
-                          lambda: "220 %s ESMTP test" % self.hostname)
+                          lambda: "220 %s %s test" % (self.hostname, kind))
         if code is not None and not 200 <= code < 300:
             self.no_service = True
         while True:
@@ -910,13 +932,26 @@ class Session:
         handler(line, arg)
 
     def cmd_EHLO(self, line, arg):
+        self.hello("EHLO", line, arg)
+
+    def cmd_LHLO(self, line, arg):
+        if not self.server.args.lmtp:
+            self.stage("LHLO", None,
+                       lambda: "502 5.5.2 Error: command not recognized")
+            return
+        self.hello("LHLO", line, arg)
+
+    def hello(self, verb, line, arg):
+        """EHLO, or LHLO in LMTP mode (RFC 2033 4.1)."""
         def default():
+            if self.server.args.lmtp and verb != "LHLO":
+                return "500 5.5.1 Error: this is an LMTP server, use LHLO"
             if not arg:
-                return "501 5.5.4 Syntax: EHLO hostname"
+                return "501 5.5.4 Syntax: %s hostname" % verb
             return "\n".join(["250-%s" % self.hostname] +
                              ["250-" + k for k in self.keywords()[:-1]] +
                              ["250 " + self.keywords()[-1]])
-        code = self.stage("EHLO", arg or None, default)
+        code = self.stage(verb, arg or None, default)
         self.helo_line = line
         if code is not None and 200 <= code < 300:
             self.ehlo_done = True
@@ -924,6 +959,8 @@ class Session:
 
     def cmd_HELO(self, line, arg):
         def default():
+            if self.server.args.lmtp:
+                return "500 5.5.1 Error: this is an LMTP server, use LHLO"
             if not arg:
                 return "501 5.5.4 Syntax: HELO hostname"
             return "250 %s" % self.hostname
@@ -1152,6 +1189,12 @@ class Session:
         if code != 354:
             return
         raw = self.read_data()
+        if self.server.args.lmtp:
+            try:
+                self.lmtp_replies(raw)
+            finally:
+                self.reset_txn()
+            return
         recorded = []
 
         def do_record():
@@ -1169,6 +1212,26 @@ class Session:
             self.stage("DATA-END", None, end_default, on_success=do_record)
         finally:
             self.reset_txn()
+
+    def lmtp_replies(self, raw):
+        """One reply per accepted recipient, in RCPT order (RFC 2033 4.2)."""
+        for rcpt in list(self.rcpts):
+            m = re.match(rb"(?i)RCPT TO:\s*<([^>]*)>", rcpt)
+            addr = m.group(1).decode("utf-8", "surrogateescape") if m else ""
+            recorded = []
+
+            def do_record(rcpt=rcpt, recorded=recorded):
+                if self.mail_line is None:
+                    self.mail_line = b""
+                recorded.append(self.server.record(self, raw, [rcpt]))
+
+            def default(addr=addr, do_record=do_record, recorded=recorded):
+                size = self.server.setting("size", 10240000)
+                if size and len(raw) > size:
+                    return "552 5.3.4 Message size exceeds fixed limit"
+                do_record()
+                return "250 2.0.0 <%s> Ok: queued as %s" % (addr, recorded[0])
+            self.stage("DATA-RCPT", addr, default, on_success=do_record)
 
     def cmd_RSET(self, line, arg):
         code = self.stage("RSET", None, lambda: "250 2.0.0 Ok")
@@ -1210,6 +1273,7 @@ def main():
     p.add_argument("--unix-socket")
     p.add_argument("--tls-client-ca")
     p.add_argument("--tls-require-client-cert", action="store_true")
+    p.add_argument("--lmtp", action="store_true")
     a = p.parse_args()
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")

@@ -1,11 +1,13 @@
 /* tests/unit/smtp_test.c: the SMTP engine through scripted streams: exact
  * client bytes for whole dialogues, reply parsing, the status table,
- * dot-stuffing, STARTTLS injection, AUTH with redaction. */
+ * dot-stuffing, STARTTLS injection, AUTH with redaction, and LMTP (LHLO,
+ * one reply per recipient after the data, the default port). */
 #include "config.h"
 
 #include "check.h"
 #include "script_stream.h"
 
+#include "config/config.h"
 #include "log/log.h"
 #include "sasl/sasl.h"
 #include "smtp/client.h"
@@ -244,7 +246,9 @@ test_pipelined_dialogue(void)
 	CHECK(strstr(res[1].error.msg, "<bad@example.org>") != NULL);
 	CHECK(smtp_data_write(&s, "Subject: x\r\n\r\n.leading dot\r\n", 28,
 			      &err));
-	CHECK(smtp_data_end(&s, &err));
+	CHECK(smtp_data_end(&s, two_rcpts, res, 2, &accepted, &err));
+	/* SMTP: the results stay as RCPT left them */
+	CHECK(accepted == 1 && res[0].accepted && res[0].code == 250);
 	smtp_quit(&s);
 	CHECK_MEM(ss.written.data, ss.written.len, want, sizeof(want) - 1);
 	smtp_session_clear(&s);
@@ -283,7 +287,7 @@ test_lockstep_dialogue(void)
 			    &err));
 	CHECK(accepted == 2);
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
-	CHECK(smtp_data_end(&s, &err));
+	CHECK(smtp_data_end(&s, two_rcpts, res, 2, &accepted, &err));
 	CHECK_MEM(ss.written.data, ss.written.len, want, sizeof(want) - 1);
 	smtp_session_clear(&s);
 	script_stream_clear(&ss);
@@ -424,6 +428,246 @@ test_disconnect(void)
 	script_stream_clear(&ss);
 }
 
+/* ------------------------------------------------------ LMTP */
+
+static char rcpt_one[] = "one@example.org";
+static char rcpt_two[] = "two@example.org";
+static char rcpt_three[] = "three@example.org";
+static char *const three_rcpts[] = { rcpt_one, rcpt_two, rcpt_three };
+
+/* LHLO, then one reply per recipient after the data, each deciding for
+ * its recipient (RFC 2033 4.2); the dialogue stays in step for RSET. */
+static void
+test_lmtp_dialogue(void)
+{
+	static const char *const server[] = {
+		"220 lda.example.org LMTP\r\n",
+		"250-lda.example.org\r\n250-8BITMIME\r\n"
+		"250 ENHANCEDSTATUSCODES\r\n",
+		"250 2.1.0 ok\r\n", "250 2.1.5 ok\r\n", "250 2.1.5 ok\r\n",
+		"250 2.1.5 ok\r\n", "354 go ahead\r\n",
+		/* one reply per recipient, one per read */
+		"250 2.0.0 <one@example.org> delivered\r\n",
+		"452 4.2.2 <two@example.org> mailbox full\r\n",
+		"550 5.1.1 <three@example.org> no such user\r\n",
+		"250 2.0.0 ok\r\n", /* RSET */
+		"221 bye\r\n", NULL,
+	};
+	struct script_stream ss;
+	struct smtp_session s;
+	struct smtp_rcpt_result res[3];
+	struct mf_error err;
+	size_t accepted = 0;
+	static const char want[] =
+		"|LHLO c\r\n|MAIL FROM:<f@example.org>\r\n|"
+		"RCPT TO:<one@example.org>\r\n|"
+		"RCPT TO:<two@example.org>\r\n|"
+		"RCPT TO:<three@example.org>\r\n|DATA\r\n|"
+		"x\r\n.\r\n|||RSET\r\n|QUIT\r\n|";
+
+	err_clear(&err);
+	script_stream_init(&ss, server);
+	smtp_session_init(&s, &ss.base, false);
+	smtp_session_set_lmtp(&s, true);
+	CHECK(smtp_greeting(&s, &err));
+	CHECK(smtp_ehlo(&s, "c", &err));
+	CHECK(s.caps.esmtp && s.caps.eightbitmime && !s.caps.pipelining);
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+			    res, &accepted, &err));
+	CHECK(accepted == 3);
+	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
+	CHECK(!smtp_data_end(&s, three_rcpts, res, 3, &accepted, &err));
+	CHECK(accepted == 1);
+	/* err is the first refusal: a reply, so the session is in step */
+	CHECK(err.smtp_code == 452 && err.cls == ERR_TEMPORARY);
+	CHECK(res[0].accepted && res[0].code == 250);
+	CHECK(!err_isset(&res[0].error));
+	CHECK(!res[1].accepted && res[1].code == 452);
+	CHECK(res[1].error.cls == ERR_TEMPORARY);
+	CHECK(res[1].error.exit_code == EX_TEMPFAIL);
+	CHECK(res[1].error.smtp_code == 452);
+	CHECK_STR(res[1].error.enhanced, "4.2.2");
+	CHECK(strstr(res[1].error.msg, "<two@example.org>") != NULL);
+	CHECK(strstr(res[1].error.msg, "mailbox full") != NULL);
+	CHECK(!res[2].accepted && res[2].code == 550);
+	CHECK(res[2].error.cls == ERR_PERMANENT);
+	CHECK(res[2].error.smtp_code == 550);
+	CHECK_STR(res[2].error.enhanced, "5.1.1");
+	CHECK(strstr(res[2].error.msg, "<three@example.org>") != NULL);
+	/* the next message on this connection */
+	CHECK(smtp_rset(&s, &err));
+	smtp_quit(&s);
+	CHECK(ss.next == 12); /* every reply read, none left over */
+	CHECK_MEM(ss.written.data, ss.written.len, want, sizeof(want) - 1);
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+}
+
+/* Pipelined: a recipient refused at RCPT is owed no reply after the
+ * data; the replies for the others may come together. */
+static void
+test_lmtp_pipelined(void)
+{
+	static const char *const server[] = {
+		"220 lda LMTP\r\n",
+		"250-lda\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n",
+		"250 2.1.0 ok\r\n250 2.1.5 ok\r\n550 5.1.1 unknown\r\n"
+		"250 2.1.5 ok\r\n354 go ahead\r\n",
+		"250-2.0.0 <one@example.org>\r\n250 2.0.0 delivered\r\n"
+		"250 2.0.0 <three@example.org> delivered\r\n",
+		"221 bye\r\n", NULL,
+	};
+	struct script_stream ss;
+	struct smtp_session s;
+	struct smtp_rcpt_result res[3];
+	struct mf_error err;
+	size_t accepted = 0;
+	static const char want[] =
+		"|LHLO c\r\n"
+		"|MAIL FROM:<f@example.org>\r\n"
+		"RCPT TO:<one@example.org>\r\n"
+		"RCPT TO:<two@example.org>\r\n"
+		"RCPT TO:<three@example.org>\r\n"
+		"DATA\r\n"
+		"|x\r\n.\r\n|QUIT\r\n|";
+
+	err_clear(&err);
+	script_stream_init(&ss, server);
+	smtp_session_init(&s, &ss.base, false);
+	smtp_session_set_lmtp(&s, true);
+	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
+	CHECK(s.caps.pipelining);
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+			    res, &accepted, &err));
+	CHECK(accepted == 2);
+	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
+	CHECK(smtp_data_end(&s, three_rcpts, res, 3, &accepted, &err));
+	CHECK(accepted == 2);
+	CHECK(res[0].accepted && res[2].accepted);
+	CHECK(s.state == SMTP_STATE_DONE);
+	/* the RCPT refusal is kept as it was */
+	CHECK(!res[1].accepted && res[1].code == 550);
+	CHECK(res[1].error.exit_code == EX_NOUSER);
+	smtp_quit(&s);
+	CHECK_MEM(ss.written.data, ss.written.len, want, sizeof(want) - 1);
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+}
+
+/* The server closes after the first recipient's reply: that one has the
+ * message, the others get the I/O error (temporary), and the session is
+ * out of step (no reply code in err). */
+static void
+test_lmtp_disconnect(void)
+{
+	static const char *const server[] = {
+		"220 lda LMTP\r\n", "250-lda\r\n250 PIPELINING\r\n",
+		"250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n"
+		"250 2.1.5 ok\r\n354 go ahead\r\n",
+		"250 2.0.0 <one@example.org> delivered\r\n",
+		NULL,
+	};
+	struct script_stream ss;
+	struct smtp_session s;
+	struct smtp_rcpt_result res[3];
+	struct mf_error err;
+	size_t accepted = 0;
+
+	err_clear(&err);
+	script_stream_init(&ss, server);
+	smtp_session_init(&s, &ss.base, false);
+	smtp_session_set_lmtp(&s, true);
+	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+			    res, &accepted, &err));
+	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
+	CHECK(!smtp_data_end(&s, three_rcpts, res, 3, &accepted, &err));
+	CHECK(accepted == 1);
+	CHECK(err.smtp_code == 0 && err.cls == ERR_TEMPORARY);
+	CHECK(strstr(err.msg, "closed the connection") != NULL);
+	CHECK(res[0].accepted && res[0].code == 250);
+	for (size_t i = 1; i < 3; i++) {
+		CHECK(!res[i].accepted && res[i].code == 0);
+		CHECK(res[i].error.cls == ERR_TEMPORARY);
+		CHECK(res[i].error.smtp_code == 0);
+	}
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+}
+
+/* No HELO fallback: a server that refuses LHLO is not an LMTP server.
+ * After STARTTLS, LHLO again. */
+static void
+test_lmtp_lhlo(void)
+{
+	static const char *const refused[] = {
+		"220 mx ESMTP\r\n", "500 5.5.1 unknown command\r\n",
+		"250 should not be read\r\n", NULL,
+	};
+	static const char *const tls[] = {
+		"220 lda LMTP\r\n", "250-lda\r\n250 STARTTLS\r\n",
+		"220 2.0.0 go ahead\r\n",
+		"250-lda\r\n250 PIPELINING\r\n", NULL,
+	};
+	struct script_stream ss;
+	struct smtp_session s;
+	struct mf_error err;
+
+	err_clear(&err);
+	script_stream_init(&ss, refused);
+	smtp_session_init(&s, &ss.base, false);
+	smtp_session_set_lmtp(&s, true);
+	CHECK(smtp_greeting(&s, &err));
+	CHECK(!smtp_ehlo(&s, "c", &err));
+	CHECK(err.smtp_code == 500 && err.cls == ERR_PERMANENT);
+	CHECK(strstr(err.msg, "LHLO") != NULL);
+	CHECK_STR(ss.written.data, "|LHLO c\r\n|");
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+
+	script_stream_init(&ss, tls);
+	smtp_session_init(&s, &ss.base, false);
+	smtp_session_set_lmtp(&s, true);
+	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
+	CHECK(smtp_starttls(&s, &err));
+	smtp_session_set_stream(&s, &ss.base, true);
+	CHECK(smtp_ehlo(&s, "c", &err));
+	CHECK(s.caps.pipelining && s.lmtp);
+	CHECK_STR(ss.written.data,
+		  "|LHLO c\r\n|STARTTLS\r\n|LHLO c\r\n|");
+	smtp_session_clear(&s);
+	script_stream_clear(&ss);
+}
+
+/* The port when the account names none: never 25 for LMTP. (config's
+ * own table is in config_test.c; this keeps the LMTP cases with LMTP.) */
+static void
+test_lmtp_port(void)
+{
+	static const struct {
+		const char *text;
+		unsigned port;
+	} cases[] = {
+		{ "protocol lmtp\n", 2003 },
+		{ "protocol lmtp\ntls on\ntls_starttls off\n", 2003 },
+		{ "protocol lmtp\ntls on\n", 2003 },
+		{ "protocol lmtp\nport 24\n", 24 },
+		{ "protocol smtp\n", 25 },
+		{ "protocol smtp\ntls on\ntls_starttls off\n", 465 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg cfg;
+		struct mf_error err;
+
+		cfg_init(&cfg);
+		CHECK(cfg_parse(cases[i].text, strlen(cases[i].text), "f",
+				&cfg, &err));
+		CHECK(cfg_account_port(&cfg.defaults) == cases[i].port);
+		cfg_clear(&cfg);
+	}
+}
+
 /* Run fn with stderr going to a file; return what it printed. */
 static char *
 capture_stderr(void (*fn)(void *), void *arg)
@@ -548,6 +792,11 @@ main(void)
 	test_size_limit();
 	test_starttls_injection();
 	test_disconnect();
+	test_lmtp_dialogue();
+	test_lmtp_pipelined();
+	test_lmtp_disconnect();
+	test_lmtp_lhlo();
+	test_lmtp_port();
 	test_auth();
 	return check_done("smtp_test");
 }
