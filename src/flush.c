@@ -1,7 +1,12 @@
 /* flush.c: queue runs. Lists the queue, groups what is due by account,
  * opens one connection per account and sends each message under its
  * lock, then records the outcome per recipient (queue/queue.h has the
- * format and the durability rules). Also the retry schedule and expiry. */
+ * format and the durability rules). Also the retry schedule, expiry, the
+ * per-account rate limit (ledger in queue/rate.h: a message over the
+ * limit waits for the next free slot, which is not a failed attempt) and
+ * delay warnings (Postfix's delay_warning_time: one RFC 3464 "delayed"
+ * notice to the sender). Notices go out over the account's connection
+ * when it is open, else in the run's second pass. */
 #include "config.h"
 
 #include "flush.h"
@@ -11,7 +16,9 @@
 #include "log/log.h"
 #include "message/dsn.h"
 #include "message/repair.h"
+#include "privilege.h"
 #include "queue/queue.h"
+#include "queue/rate.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -24,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +51,16 @@ flush_queue_path(const struct cfg_account *acct, char *out, size_t size)
 	const char *home = getenv("HOME");
 	int n;
 
+	struct stat st;
+
 	if (acct && acct->queue_dir)
 		n = snprintf(out, size, "%s", acct->queue_dir);
+	else if (priv_held() ||
+		 (getuid() == 0 && stat(priv_system_spool(), &st) == 0 &&
+		  S_ISDIR(st.st_mode)))
+		/* A setgid install: submitters and root's queue runs share
+		 * the system spool. */
+		n = snprintf(out, size, "%s", priv_system_spool());
 	else if (xdg && *xdg == '/')
 		n = snprintf(out, size, "%s/mailferry/queue", xdg);
 	else if (home && *home == '/')
@@ -220,21 +236,64 @@ read_headers(struct queue *q, const struct queue_entry *e, struct buf *out)
 	close(fd);
 }
 
-/* Tell the sender which recipients failed: an RFC 3464 notice, queued as
+/* One account's share of a queue run: its listed messages and what the
+ * run learns on the way. */
+struct group {
+	const struct cfg_account *acct;
+	struct queue *q;
+	const struct queue_entry *entries; /* the listing (borrowed) */
+	size_t count;
+	const char *account;  /* the entries' account field (NULL: default) */
+	bool force;           /* -qf: due whatever the schedule says */
+	time_t now;
+	size_t notices;       /* notices queued for senders meanwhile */
+	long long rate_until; /* > 0: the rate limit allows no send before */
+};
+
+enum notice_kind {
+	NOTICE_FAILED,  /* recipients refused permanently */
+	NOTICE_EXPIRED, /* gave up after queue_lifetime */
+	NOTICE_DELAYED, /* delay_warning: not delivered yet, still trying */
+};
+
+/* "3 hours" for log lines: the largest unit that makes at least 2. */
+static const char *
+age_text(long long seconds, char *out, size_t size)
+{
+	static const struct { long long unit; const char *name; } units[] = {
+		{ 86400, "days" }, { 3600, "hours" }, { 60, "minutes" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (seconds >= 2 * units[i].unit) {
+			snprintf(out, size, "%lld %s", seconds / units[i].unit,
+				 units[i].name);
+			return out;
+		}
+	}
+	snprintf(out, size, "%lld seconds", seconds);
+	return out;
+}
+
+/* Tell the sender what became of a message: an RFC 3464 notice, queued as
  * a message from <> (never for a message from <>, so notices never
- * loop). False when none could be queued (the caller keeps a copy in
+ * loop). A failure notice names the failed recipients; a delay warning
+ * the pending ones, and until when they are retried. False when none
+ * could be queued (the caller keeps a copy of a failed message in
  * dead.letter instead). */
 static bool
 queue_dsn(const struct cfg_account *acct, struct queue *q,
-	  const struct queue_entry *e, bool expired)
+	  const struct queue_entry *e, enum notice_kind kind)
 {
 	struct msg_dsn_rcpt *rcpts = xcalloc(e->rcpt_count + 1, sizeof(*rcpts));
+	enum queue_rcpt_state want = kind == NOTICE_DELAYED ? QUEUE_RCPT_PENDING
+							     : QUEUE_RCPT_FAILED;
 	struct msg_dsn d;
 	struct buf text, headers;
 	struct text_source src;
 	struct queue_entry n;
 	struct mf_error err;
-	char host[256], date[64], msgid[512], boundary[96];
+	char host[256], date[64], msgid[512], boundary[96], age[48];
 	unsigned char rnd[8] = { 0 };
 	time_t now = time(NULL);
 	struct tm local, utc;
@@ -247,14 +306,16 @@ queue_dsn(const struct cfg_account *acct, struct queue *q,
 	if (*e->sender == '\0')
 		goto out;
 	for (size_t i = 0; i < e->rcpt_count; i++) {
-		if (e->rcpts[i].state != QUEUE_RCPT_FAILED)
+		if (e->rcpts[i].state != want)
 			continue;
 		rcpts[count].addr = e->rcpts[i].addr;
 		rcpts[count].diagnostic = e->rcpts[i].error ? e->rcpts[i].error
 							    : e->last_error;
-		rcpts[count].expired = expired;
+		rcpts[count].expired = kind == NOTICE_EXPIRED;
 		count++;
 	}
+	if (count == 0 && kind == NOTICE_DELAYED)
+		goto out;
 	bytes_host_name(acct->domain, host, sizeof(host));
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
@@ -263,7 +324,8 @@ queue_dsn(const struct cfg_account *acct, struct queue *q,
 	msg_format_date(&local, local.tm_gmtoff, date, sizeof(date));
 	msg_format_message_id(&utc, (long)getpid(), rnd, host, msgid,
 			      sizeof(msgid));
-	snprintf(boundary, sizeof(boundary), "%s/%s", e->id, "report");
+	snprintf(boundary, sizeof(boundary), "%s/%s", e->id,
+		 kind == NOTICE_DELAYED ? "delay" : "report");
 	read_headers(q, e, &headers);
 	d = (struct msg_dsn){
 		.reporting_host = host,
@@ -272,6 +334,8 @@ queue_dsn(const struct cfg_account *acct, struct queue *q,
 		.message_id = msgid,
 		.boundary = boundary,
 		.arrival = e->created,
+		.delayed = kind == NOTICE_DELAYED,
+		.retry_until = e->created + (long long)acct->queue_lifetime,
 		.rcpts = rcpts,
 		.rcpt_count = count,
 		.original_headers = buf_cstr(&headers),
@@ -286,12 +350,17 @@ queue_dsn(const struct cfg_account *acct, struct queue *q,
 	n.next_attempt = n.created;
 	queue_entry_add_rcpt(&n, e->sender);
 	ok = queue_commit(q, &n, text_produce, &src, &err);
-	if (ok)
+	if (ok && kind == NOTICE_DELAYED)
+		log_warn("queue %s: not delivered after %s; delay notice %s "
+			 "queued for <%s>", e->id,
+			 age_text((long long)now - e->created, age, sizeof(age)),
+			 n.id, e->sender);
+	else if (ok)
 		log_warn("queue %s: delivery failed; notice %s queued for <%s>",
 			 e->id, n.id, e->sender);
 	else
-		log_warn("queue %s: cannot queue the failure notice: %s", e->id,
-			 err.msg);
+		log_warn("queue %s: cannot queue the %s notice: %s", e->id,
+			 kind == NOTICE_DELAYED ? "delay" : "failure", err.msg);
 out:
 	queue_entry_clear(&n);
 	buf_clear(&headers);
@@ -300,12 +369,26 @@ out:
 	return ok;
 }
 
+/* A failure notice for e, else a copy in dead.letter. True when one of
+ * them is written. */
+static bool
+notify_failure(struct group *g, const struct queue_entry *e,
+	       enum notice_kind kind, const char *why)
+{
+	if (queue_dsn(g->acct, g->q, e, kind)) {
+		g->notices++;
+		return true;
+	}
+	return dead_letter(g->q, e, why);
+}
+
 /* Record the outcome of one attempt in e and the queue: done when no
  * recipient is pending any more, else the next attempt is scheduled. */
 static void
-record_outcome(const struct cfg_account *acct, struct queue *q,
-	       struct queue_entry *e, const char *error)
+record_outcome(struct group *g, struct queue_entry *e, const char *error)
 {
+	const struct cfg_account *acct = g->acct;
+	struct queue *q = g->q;
 	struct mf_error err;
 	size_t pending = 0, failed = 0;
 	time_t now = time(NULL);
@@ -328,14 +411,13 @@ record_outcome(const struct cfg_account *acct, struct queue *q,
 				e->rcpts[i].state = QUEUE_RCPT_FAILED;
 		failed += pending;
 		pending = 0;
-		saved = queue_dsn(acct, q, e, true) ||
-			dead_letter(q, e, "expired: still undelivered after "
-					  "the queue lifetime");
+		saved = notify_failure(g, e, NOTICE_EXPIRED,
+				       "expired: still undelivered after the "
+				       "queue lifetime");
 	} else if (pending == 0 && failed > 0) {
-		saved = queue_dsn(acct, q, e, false) ||
-			dead_letter(q, e, e->last_error ? e->last_error
-							: "refused by the "
-							  "server");
+		saved = notify_failure(g, e, NOTICE_FAILED,
+				       e->last_error ? e->last_error
+						     : "refused by the server");
 	}
 	if (pending == 0 && !saved) {
 		/* Neither a notice nor dead.letter: the queue is the last
@@ -357,16 +439,130 @@ record_outcome(const struct cfg_account *acct, struct queue *q,
 		log_warn("queue %s: %s", e->id, err.msg);
 }
 
+/* ------------------------------------------------------- rate limit */
+
+/* "500/day", "20/hour", "3/minute" (as rate_limit is written). */
+static void
+rate_text(const struct cfg_rate *r, char *out, size_t size)
+{
+	if (r->period == 60)
+		snprintf(out, size, "%u/minute", r->count);
+	else if (r->period == 3600)
+		snprintf(out, size, "%u/hour", r->count);
+	else if (r->period == 86400)
+		snprintf(out, size, "%u/day", r->count);
+	else
+		snprintf(out, size, "%u per %u seconds", r->count, r->period);
+}
+
+/* Local time for log lines. */
+static void
+time_text(long long t, char out[32])
+{
+	time_t at = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&at, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *
+account_text(const struct group *g)
+{
+	return g->account ? g->account : "the default account";
+}
+
+/* The rate limit is reached: e (locked) waits for the next free slot.
+ * This is not an attempt: attempts, the last error and the back-off stay
+ * as they are, and a later next attempt is kept. */
+static void
+rate_defer(struct group *g, struct queue_entry *e)
+{
+	char when[32];
+	struct mf_error err;
+
+	time_text(g->rate_until, when);
+	log_debug("queue %s: waits for the rate limit of %s until %s", e->id,
+		  account_text(g), when);
+	if (e->next_attempt >= g->rate_until)
+		return;
+	e->next_attempt = g->rate_until;
+	if (!queue_update(g->q, e, &err))
+		log_warn("queue %s: %s", e->id, err.msg);
+}
+
+/* The group's rate limit was found reached at retry_at. */
+static void
+rate_reached(struct group *g, long long retry_at)
+{
+	char limit[48], when[32];
+
+	rate_text(&g->acct->rate_limit, limit, sizeof(limit));
+	time_text(retry_at, when);
+	log_debug("queue run for %s: rate limit %s reached; the next message "
+		  "may go at %s", account_text(g), limit, when);
+	g->rate_until = retry_at;
+}
+
+/* May e (locked) be sent now? Reserves a slot of the account's rate
+ * limit (*stamp: the reservation, 0 for none); when refused, e and the
+ * rest of the group wait (rate_defer). A ledger that cannot be used
+ * counts as refused for RETRY_FIRST seconds: nothing is sent uncounted. */
+static bool
+rate_admit(struct group *g, struct queue_entry *e, long long *stamp)
+{
+	const struct cfg_rate *r = &g->acct->rate_limit;
+	long long now = (long long)time(NULL), retry_at = 0;
+	struct mf_error err;
+	bool granted = false;
+
+	*stamp = 0;
+	if (r->count == 0)
+		return true;
+	if (g->rate_until == 0) {
+		err_clear(&err);
+		if (!rate_reserve(g->q, g->acct->name, r->count, r->period, now,
+				  &granted, &retry_at, &err)) {
+			log_warn("queue run for %s: rate limit: %s; the "
+				 "messages stay queued", account_text(g),
+				 err.msg);
+			g->rate_until = now + RETRY_FIRST;
+		} else if (granted) {
+			*stamp = now;
+			return true;
+		} else {
+			rate_reached(g, retry_at);
+		}
+	}
+	rate_defer(g, e);
+	return false;
+}
+
+/* Give back a reservation for a message that did not go out. */
+static void
+rate_giveback(struct group *g, long long stamp)
+{
+	struct mf_error err;
+
+	if (stamp == 0)
+		return;
+	if (!rate_release(g->q, g->acct->name, stamp, &err))
+		log_warn("queue run for %s: rate limit: %s", account_text(g),
+			 err.msg);
+}
+
+/* ------------------------------------------------------------ runs */
+
 /* Send one locked message over ds. */
 static void
-send_one(const struct cfg_account *acct, struct queue *q,
-	 struct deliver_session *ds, struct queue_entry *e)
+send_one(struct group *g, struct deliver_session *ds, struct queue_entry *e)
 {
 	struct smtp_rcpt_result *results = NULL;
 	char **rcpts = NULL;
-	size_t *index = NULL, n = 0, accepted = 0;
+	size_t *index = NULL, n = 0, accepted = 0, done = 0, refused = 0;
 	struct msg_source src = { -1 };
 	struct mf_error err;
+	long long stamp = 0;
 	bool ok;
 
 	err_clear(&err);
@@ -379,16 +575,19 @@ send_one(const struct cfg_account *acct, struct queue *q,
 		rcpts[n++] = e->rcpts[i].addr;
 	}
 	if (n == 0) {
-		record_outcome(acct, q, e, NULL);
+		record_outcome(g, e, NULL);
 		goto out;
 	}
-	if (!queue_open_message(q, e->id, &src.fd, &err)) {
+	if (!rate_admit(g, e, &stamp))
+		goto out;
+	if (!queue_open_message(g->q, e->id, &src.fd, &err)) {
 		log_warn("queue %s: %s", e->id, err.msg);
+		rate_giveback(g, stamp);
 		goto out;
 	}
 	results = xcalloc(n, sizeof(*results));
 	struct deliver_job job = {
-		.account = acct,
+		.account = g->acct,
 		.sender = e->sender,
 		.rcpts = rcpts,
 		.rcpt_count = n,
@@ -405,6 +604,7 @@ send_one(const struct cfg_account *acct, struct queue *q,
 		const struct mf_error *why = &err;
 		if (ok && results[k].accepted) {
 			r->state = QUEUE_RCPT_DONE;
+			done++;
 			continue;
 		}
 		/* The recipient's own refusal if it had one; else the
@@ -412,14 +612,21 @@ send_one(const struct cfg_account *acct, struct queue *q,
 		 * not get the message and stay pending). */
 		if (err_isset(&results[k].error))
 			why = &results[k].error;
-		if (why->cls == ERR_PERMANENT)
+		if (why->cls == ERR_PERMANENT) {
 			r->state = QUEUE_RCPT_FAILED;
+			refused++;
+		}
 		free(r->error);
 		r->error = err_isset(why) ? xstrdup(why->msg) : NULL;
 	}
 	log_debug("queue %s: %zu of %zu recipients accepted", e->id, accepted,
 		  n);
-	record_outcome(acct, q, e, ok ? NULL : err.msg);
+	/* Failed for now, as a whole: it did not go out, the slot is free
+	 * again (a permanent refusal keeps it: the provider may count
+	 * those). */
+	if (done == 0 && refused == 0)
+		rate_giveback(g, stamp);
+	record_outcome(g, e, ok ? NULL : err.msg);
 out:
 	if (src.fd >= 0)
 		close(src.fd);
@@ -435,74 +642,213 @@ is_due(const struct queue_entry *e, bool force, time_t now)
 	return !e->held && (force || e->next_attempt <= (long long)now);
 }
 
-/* Run one account's due messages (entries[i] with the account of
- * entries[first]) over ds; on a broken connection, stop. */
-static void
-run_group(const struct cfg_account *acct, struct queue *q,
-	  struct deliver_session *ds, const struct queue_entry *entries,
-	  size_t count, const char *account, bool force)
-{
-	time_t now = time(NULL);
+/* What to do with one due message, locked; false stops the group. */
+typedef bool (*group_fn)(struct group *g, void *ctx, struct queue_entry *e);
 
-	for (size_t i = 0; i < count; i++) {
-		const struct queue_entry *l = &entries[i];
+/* Call fn for each due message of the group, in listing order, under its
+ * lock and re-read (another run may have changed it since the listing).
+ * Messages another process holds are skipped. */
+static void
+group_each(struct group *g, group_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < g->count; i++) {
+		const struct queue_entry *l = &g->entries[i];
 		struct queue_entry e;
 		struct mf_error err;
 		int lock_fd = -1;
+		bool go = true;
 
-		if (!same_account(l->account, account) || !is_due(l, force, now))
+		if (!same_account(l->account, g->account) ||
+		    !is_due(l, g->force, g->now))
 			continue;
-		if (!deliver_session_usable(ds))
+		queue_entry_init(&e);
+		if (queue_lock(g->q, l->id, &e, &lock_fd, &err)) {
+			if (is_due(&e, g->force, g->now))
+				go = fn(g, ctx, &e);
+			queue_unlock(lock_fd);
+		}
+		queue_entry_clear(&e);
+		if (!go)
 			break;
-		queue_entry_init(&e);
-		if (queue_lock(q, l->id, &e, &lock_fd, &err)) {
-			/* Re-check under the lock: another run may have
-			 * changed it between the listing and now. */
-			if (is_due(&e, force, now))
-				send_one(acct, q, ds, &e);
-			queue_unlock(lock_fd);
-		}
-		queue_entry_clear(&e);
 	}
 }
 
-/* The connection could not be opened: every due message of the account
- * gets the failure as its attempt. */
+/* Over the connection ctx; on a broken connection, stop. */
+static bool
+send_fn(struct group *g, void *ctx, struct queue_entry *e)
+{
+	struct deliver_session *ds = ctx;
+
+	if (!deliver_session_usable(ds))
+		return false;
+	send_one(g, ds, e);
+	return true;
+}
+
+/* The connection could not be opened (error ctx): the message gets the
+ * failure as its attempt. */
+static bool
+fail_fn(struct group *g, void *ctx, struct queue_entry *e)
+{
+	const struct mf_error *why = ctx;
+
+	if (why->cls == ERR_PERMANENT)
+		for (size_t k = 0; k < e->rcpt_count; k++)
+			if (e->rcpts[k].state == QUEUE_RCPT_PENDING)
+				e->rcpts[k].state = QUEUE_RCPT_FAILED;
+	record_outcome(g, e, why->msg);
+	return true;
+}
+
+static bool
+defer_fn(struct group *g, void *ctx, struct queue_entry *e)
+{
+	(void)ctx;
+	rate_defer(g, e);
+	return true;
+}
+
+/* Run the group's due messages over ds. */
 static void
-fail_group(const struct cfg_account *acct, struct queue *q,
-	   const struct queue_entry *entries, size_t count,
-	   const char *account, bool force, const struct mf_error *why)
+run_group(struct group *g, struct deliver_session *ds)
+{
+	group_each(g, send_fn, ds);
+}
+
+/* Open the connection for the group's due messages. NULL when nothing
+ * can be sent now: the rate limit is reached (they wait for the next
+ * free slot, without a connection) or the connection failed (each gets
+ * the failure as its attempt). */
+static struct deliver_session *
+group_open(struct group *g)
+{
+	const struct cfg_rate *r = &g->acct->rate_limit;
+	struct deliver_session *ds = NULL;
+	long long retry_at = 0;
+	bool granted = true;
+	struct mf_error err;
+
+	/* A ledger that cannot be read is reported by rate_admit. */
+	err_clear(&err);
+	if (r->count > 0 &&
+	    rate_check(g->q, g->acct->name, r->count, r->period,
+		       (long long)g->now, &granted, &retry_at, &err) &&
+	    !granted) {
+		rate_reached(g, retry_at);
+		group_each(g, defer_fn, NULL);
+		return NULL;
+	}
+	err_clear(&err);
+	if (!deliver_open(g->acct, &ds, &err)) {
+		log_warn("queue run for %s: %s", account_text(g), err.msg);
+		group_each(g, fail_fn, &err);
+		return NULL;
+	}
+	return ds;
+}
+
+/* Is a delay warning due for e? Postfix's delay_warning_time: once, when
+ * the message has waited delay_warning seconds and has not expired; never
+ * to the null sender, never for a held message. */
+static bool
+warn_due(const struct cfg_account *acct, const struct queue_entry *e,
+	 time_t now)
+{
+	long long age = (long long)now - e->created;
+
+	return acct->delay_warning > 0 && !e->warned && !e->held &&
+	       e->sender != NULL && *e->sender != '\0' &&
+	       age >= (long long)acct->delay_warning &&
+	       age <= (long long)acct->queue_lifetime;
+}
+
+static bool
+has_pending(const struct queue_entry *e)
+{
+	for (size_t i = 0; i < e->rcpt_count; i++)
+		if (e->rcpts[i].state == QUEUE_RCPT_PENDING)
+			return true;
+	return false;
+}
+
+/* Whether some message of the group (due or not) needs a delay warning. */
+static bool
+group_wants_warning(const struct group *g)
+{
+	for (size_t i = 0; i < g->count; i++)
+		if (same_account(g->entries[i].account, g->account) &&
+		    warn_due(g->acct, &g->entries[i], g->now))
+			return true;
+	return false;
+}
+
+/* Queue a delay warning for each message of the group that has waited
+ * too long (due or not; after this run's attempt), and mark it warned.
+ * The notice is queued before the mark is written: a crash in between
+ * can send a second warning, never lose the only one. */
+static void
+warn_group(struct group *g)
 {
 	time_t now = time(NULL);
 
-	for (size_t i = 0; i < count; i++) {
+	if (g->acct->delay_warning == 0)
+		return;
+	for (size_t i = 0; i < g->count; i++) {
+		const struct queue_entry *l = &g->entries[i];
 		struct queue_entry e;
 		struct mf_error err;
 		int lock_fd = -1;
 
-		if (!same_account(entries[i].account, account) ||
-		    !is_due(&entries[i], force, now))
+		if (!same_account(l->account, g->account) ||
+		    !warn_due(g->acct, l, now))
 			continue;
 		queue_entry_init(&e);
-		if (queue_lock(q, entries[i].id, &e, &lock_fd, &err)) {
-			if (why->cls == ERR_PERMANENT)
-				for (size_t k = 0; k < e.rcpt_count; k++)
-					if (e.rcpts[k].state ==
-					    QUEUE_RCPT_PENDING)
-						e.rcpts[k].state =
-							QUEUE_RCPT_FAILED;
-			record_outcome(acct, q, &e, why->msg);
+		if (queue_lock(g->q, l->id, &e, &lock_fd, &err)) {
+			if (warn_due(g->acct, &e, now) && has_pending(&e) &&
+			    queue_dsn(g->acct, g->q, &e, NOTICE_DELAYED)) {
+				g->notices++;
+				e.warned = true;
+				if (!queue_update(g->q, &e, &err))
+					log_warn("queue %s: %s", e.id, err.msg);
+			}
 			queue_unlock(lock_fd);
 		}
 		queue_entry_clear(&e);
 	}
 }
 
-/* One pass over the queue: what is due, or with fresh_since >= 0 only the
- * messages queued since then and never tried (notices made by this run). */
+/* Send the notices queued since the run started (from <>, never tried)
+ * for the group's account over ds, the connection already open. */
+static void
+run_notices(struct group *g, struct deliver_session *ds, long long since)
+{
+	struct queue_entry *entries = NULL;
+	size_t count = 0;
+	struct mf_error err;
+	struct group n = *g;
+
+	if (!queue_list(g->q, &entries, &count, &err))
+		return;
+	for (size_t i = 0; i < count; i++)
+		if (*entries[i].sender != '\0' || entries[i].created < since ||
+		    entries[i].attempts > 0)
+			entries[i].held = true; /* not in this group */
+	n.entries = entries;
+	n.count = count;
+	n.force = true;
+	n.now = time(NULL);
+	run_group(&n, ds);
+	g->rate_until = n.rate_until;
+	queue_entries_free(entries, count);
+}
+
+/* One pass over the queue, account by account: what is due (with
+ * fresh_only, only the messages queued since start and never tried:
+ * notices made by this run), then the delay warnings, then the notices
+ * made meanwhile over the same connection. */
 static bool
-run_pass(const struct cfg *cfg, struct queue *q, bool force,
-	 long long fresh_since, struct mf_error *err)
+run_pass(const struct cfg *cfg, struct queue *q, bool force, long long start,
+	 bool fresh_only, struct mf_error *err)
 {
 	struct queue_entry *entries = NULL;
 	size_t count = 0;
@@ -510,9 +856,9 @@ run_pass(const struct cfg *cfg, struct queue *q, bool force,
 
 	if (!queue_list(q, &entries, &count, err))
 		return false;
-	if (fresh_since >= 0) {
+	if (fresh_only) {
 		for (size_t i = 0; i < count; i++)
-			if (entries[i].created < fresh_since ||
+			if (entries[i].created < start ||
 			    entries[i].attempts > 0)
 				entries[i].held = true; /* not in this pass */
 	}
@@ -520,32 +866,47 @@ run_pass(const struct cfg *cfg, struct queue *q, bool force,
 		const char *account = entries[i].account;
 		const struct cfg_account *acct;
 		struct deliver_session *ds = NULL;
-		struct mf_error cerr;
+		struct group g;
+		size_t due = count;
 		bool seen = false;
 
-		/* Each account once, at its first due message. */
+		/* Each account once, at its first message. */
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = same_account(entries[j].account, account) &&
-			       is_due(&entries[j], force, now);
-		if (seen || !is_due(&entries[i], force, now))
+			seen = same_account(entries[j].account, account);
+		if (seen)
+			continue;
+		for (size_t j = i; j < count && due == count; j++)
+			if (same_account(entries[j].account, account) &&
+			    is_due(&entries[j], force, now))
+				due = j;
+		if (due == count && fresh_only)
 			continue;
 		acct = entry_account(cfg, &entries[i]);
 		if (acct == NULL) {
-			log_warn("queue %s: account '%s' is not in the "
-				 "configuration; left queued", entries[i].id,
-				 account ? account : "default");
+			if (due < count)
+				log_warn("queue %s: account '%s' is not in the "
+					 "configuration; left queued",
+					 entries[due].id,
+					 account ? account : "default");
 			continue;
 		}
-		err_clear(&cerr);
-		if (!deliver_open(acct, &ds, &cerr)) {
-			log_warn("queue run for %s: %s",
-				 account ? account : "the default account",
-				 cerr.msg);
-			fail_group(acct, q, entries, count, account, force,
-				   &cerr);
+		g = (struct group){
+			.acct = acct,
+			.q = q,
+			.entries = entries,
+			.count = count,
+			.account = account,
+			.force = force,
+			.now = time(NULL),
+		};
+		if (due == count && !group_wants_warning(&g))
 			continue;
-		}
-		run_group(acct, q, ds, entries, count, account, force);
+		if (due < count && (ds = group_open(&g)) != NULL)
+			run_group(&g, ds);
+		if (!fresh_only)
+			warn_group(&g);
+		if (g.notices > 0 && deliver_session_usable(ds))
+			run_notices(&g, ds, start);
 		deliver_close(ds);
 	}
 	queue_entries_free(entries, count);
@@ -559,9 +920,10 @@ flush_run(const struct cfg *cfg, struct queue *q, bool force,
 	long long start = (long long)time(NULL);
 
 	queue_clean(q, LEFTOVER_AGE);
-	/* The second pass sends the failure notices the first one made. */
-	return run_pass(cfg, q, force, -1, err) &&
-	       run_pass(cfg, q, true, start, err);
+	/* The second pass sends the notices the first one made and could
+	 * not send over an open connection. */
+	return run_pass(cfg, q, force, start, false, err) &&
+	       run_pass(cfg, q, true, start, true, err);
 }
 
 void
@@ -571,10 +933,86 @@ flush_account(const struct cfg *cfg, const struct cfg_account *acct,
 	struct queue_entry *entries = NULL;
 	size_t count = 0;
 	struct mf_error err;
+	long long start = (long long)time(NULL);
+	struct group g;
 
 	(void)cfg;
 	if (!queue_list(q, &entries, &count, &err))
 		return;
-	run_group(acct, q, ds, entries, count, acct->name, false);
+	g = (struct group){
+		.acct = acct,
+		.q = q,
+		.entries = entries,
+		.count = count,
+		.account = acct->name,
+		.force = false,
+		.now = time(NULL),
+	};
+	run_group(&g, ds);
+	if (g.notices > 0 && deliver_session_usable(ds))
+		run_notices(&g, ds, start);
 	queue_entries_free(entries, count);
+}
+
+/* ------------------------------------------- direct delivery limits */
+
+bool
+flush_rate_admit(const struct cfg_account *acct, long long *stamp,
+		 long long *retry_at, struct mf_error *err)
+{
+	const struct cfg_rate *r = &acct->rate_limit;
+	long long now = (long long)time(NULL);
+	char path[4096], limit[48];
+	struct queue q;
+	bool granted = false, ok = false;
+
+	*stamp = 0;
+	*retry_at = 0;
+	if (r->count == 0)
+		return true;
+	if (!flush_queue_path(acct, path, sizeof(path))) {
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
+			"rate limit: no queue directory (set queue_dir or "
+			"HOME)");
+		*retry_at = now + RETRY_FIRST;
+		return false;
+	}
+	if (!queue_open(path, true, &q, err)) {
+		err_prefix(err, "rate limit: ");
+		*retry_at = now + RETRY_FIRST;
+		return false;
+	}
+	if (!rate_reserve(&q, acct->name, r->count, r->period, now, &granted,
+			  retry_at, err)) {
+		err_prefix(err, "rate limit: ");
+		*retry_at = now + RETRY_FIRST;
+	} else if (granted) {
+		*stamp = now;
+		ok = true;
+	} else {
+		rate_text(r, limit, sizeof(limit));
+		err_set(err, EX_TEMPFAIL, ERR_TEMPORARY, "rate limit %s reached",
+			limit);
+	}
+	queue_close(&q);
+	return ok;
+}
+
+void
+flush_rate_return(const struct cfg_account *acct, long long stamp)
+{
+	char path[4096];
+	struct queue q;
+	struct mf_error err;
+
+	if (stamp == 0 || acct->rate_limit.count == 0 ||
+	    !flush_queue_path(acct, path, sizeof(path)))
+		return;
+	if (!queue_open(path, false, &q, &err)) {
+		log_warn("rate limit: %s", err.msg);
+		return;
+	}
+	if (!rate_release(&q, acct->name, stamp, &err))
+		log_warn("rate limit: %s", err.msg);
+	queue_close(&q);
 }

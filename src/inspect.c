@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "inspect.h"
+#include "privilege.h"
 
 #include "account.h"
 #include "address/address.h"
@@ -123,7 +124,8 @@ inspect_version(FILE *out)
 	fprintf(out, "SASL library: GNU SASL %s\n",
 		gsasl_check_version(NULL));
 	fprintf(out, "Authentication methods: scram-sha-256 scram-sha-1 "
-		     "plain login\n");
+		     "plain login (auth on); oauthbearer xoauth2 cram-md5 "
+		     "digest-md5 external (by name)\n");
 	fprintf(out, "Features: STARTTLS, implicit TLS, PIPELINING, SIZE, "
 		     "8BITMIME, durable queue, -bs, aliases, eval and "
 		     "passwordeval\n");
@@ -132,6 +134,8 @@ inspect_version(FILE *out)
 		     "config, else ~/.mailferryrc (or -C FILE)\n");
 	fprintf(out, "Queue: queue_dir, else $XDG_STATE_HOME/mailferry/"
 		     "queue\n");
+	fprintf(out, "System spool (setgid install): %s\n",
+		priv_system_spool());
 	fprintf(out, "Copyright (C) 2026 the mailferry developers.\n"
 		     "License GPLv3+: GNU GPL version 3 or later "
 		     "<https://gnu.org/licenses/gpl.html>.\n");

@@ -12,6 +12,7 @@
 #include "mailq.h"
 #include "queue/queue.h"
 #include "log/log.h"
+#include "privilege.h"
 #include "submit.h"
 #include "util/error.h"
 
@@ -149,6 +150,12 @@ main(int argc, char **argv)
 					"information.\n");
 			return EX_USAGE;
 		}
+	}
+	/* The setgid group, when installed with one: kept only while all
+	 * that is read is root's (privilege.h). */
+	if (!priv_settle(&opts, &err)) {
+		fprintf(stderr, "mailferry: %s\n", err.msg);
+		return err.exit_code;
 	}
 	switch (opts.mode) {
 	case CLI_MODE_VERSION:

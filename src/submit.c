@@ -182,12 +182,13 @@ wire_produce(void *ctx, queue_sink_fn sink, void *sink_ctx,
 
 /* Queue the message for the recipients marked pending in pending[] (all
  * when pending is NULL). why is the failed attempt that makes it wait
- * (NULL: none was made; the message is due at once). Sets id. Errors:
+ * (NULL: none was made; the message is due at once); not_before, when
+ * later, is the earliest next attempt (a rate limit). Sets id. Errors:
  * the queue's. */
 static bool
 enqueue(const struct cfg_account *acct, const struct deliver_job *job,
-	const bool *pending, const struct mf_error *why, char *id,
-	size_t id_size, struct mf_error *err)
+	const bool *pending, const struct mf_error *why, long long not_before,
+	char *id, size_t id_size, struct mf_error *err)
 {
 	char path[4096];
 	struct queue q;
@@ -212,6 +213,8 @@ enqueue(const struct cfg_account *acct, const struct deliver_job *job,
 		e.next_attempt += flush_retry_delay(1);
 		e.last_error = xstrdup(why->msg);
 	}
+	if (not_before > e.next_attempt)
+		e.next_attempt = not_before;
 	e.eight_bit = job->eight_bit;
 	for (size_t i = 0; i < job->rcpt_count; i++)
 		if (pending == NULL || pending[i])
@@ -234,7 +237,7 @@ queue_now(const struct cfg *cfg, const struct cfg_account *acct,
 	char path[4096];
 	pid_t pid;
 
-	if (!enqueue(acct, job, NULL, NULL, res->queue_id,
+	if (!enqueue(acct, job, NULL, NULL, 0, res->queue_id,
 		     sizeof(res->queue_id), err)) {
 		err_prefix(err, "cannot queue the message: ");
 		return false;
@@ -309,7 +312,7 @@ settle(const struct cfg_account *acct, const struct deliver_job *job,
 			}
 		if (!err_isset(why))
 			why = &attempt;
-		if (enqueue(acct, job, pending, why, id,
+		if (enqueue(acct, job, pending, why, 0, id,
 			    sizeof(res->queue_id), &qerr)) {
 			res->queued = true;
 			log_warn("delivery deferred (%s); queued as %s for "
@@ -572,6 +575,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	size_t accepted = 0;
 	bool ok = false, sent = false, have_account = false, logged = false;
 	unsigned long long size = 0;
+	long long stamp = 0, retry_at = 0;
 	struct deliver_session *ds = NULL;
 	struct body_source body = { .spool = &sub->spool };
 
@@ -637,7 +641,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	size = job.size;
 	results = xcalloc(rcpts.count, sizeof(*results));
 	if (opts->queue_only) {
-		ok = enqueue(acct, &job, NULL, NULL, res->queue_id,
+		ok = enqueue(acct, &job, NULL, NULL, 0, res->queue_id,
 			     sizeof(res->queue_id), err);
 		if (ok)
 			res->queued = true;
@@ -649,11 +653,34 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 		ok = queue_now(&a.cfg, acct, &job, res, err);
 		goto out;
 	}
+	/* rate_limit: over it, the message waits in the queue for a slot
+	 * (exit 0, as for any temporary failure). */
+	if (!flush_rate_admit(acct, &stamp, &retry_at, err)) {
+		struct mf_error why = *err;
+		err_clear(err);
+		ok = enqueue(acct, &job, NULL, NULL, retry_at, res->queue_id,
+			     sizeof(res->queue_id), err);
+		if (ok) {
+			res->queued = true;
+			res->deferred = job.rcpt_count;
+			log_warn("%s; queued as %s", why.msg, res->queue_id);
+		} else {
+			err_prefix(err, "%s; cannot queue the message: ",
+				   why.msg);
+		}
+		goto out;
+	}
 	sent = deliver_open(acct, &ds, err) &&
 	       deliver_send(ds, &job, results, &accepted, err);
-	if (!sent && accepted == 0 && err->cls == ERR_TEMPORARY)
+	if (!sent && accepted == 0 && err->cls == ERR_TEMPORARY) {
 		sent = try_fallbacks(&a, &job, results, &accepted, &ds, err);
+		if (sent) /* the primary's provider never saw it */
+			flush_rate_return(acct, stamp);
+	}
 	ok = settle(acct, &job, sent, results, res, err);
+	/* Nothing went anywhere: the slot is not used up. */
+	if (res->delivered == 0 && res->failed == 0)
+		flush_rate_return(acct, stamp);
 	log_message(&a, true, ds, sender, &rcpts, job.size, res, ok, err);
 	logged = true;
 	/* The connection is open and in step: take older queued messages

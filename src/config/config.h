@@ -51,7 +51,7 @@ struct cfg_account {
 	char *name;
 	/* connection */
 	char *host;
-	unsigned port;          /* 0: 465 with implicit TLS, else 25 */
+	unsigned port;          /* 0: the default (cfg_account_port) */
 	char *source_ip;        /* bind address, or NULL */
 	char *proxy_host;       /* SOCKS5 proxy, or NULL */
 	unsigned proxy_port;    /* 0: 1080 */
@@ -192,6 +192,11 @@ bool cfg_load_default(const char *cli_file, struct cfg *cfg, bool *none,
 bool cfg_load_files(const char *cli_file, const char *system_path,
 		    struct cfg *cfg, bool *none, struct mf_error *err);
 
+/* The user's file: cli_file when not NULL, else the first that exists of
+ * $XDG_CONFIG_HOME/mailferry/config (or ~/.config/mailferry/config) and
+ * ~/.mailferryrc, written into path; NULL when there is none. */
+const char *cfg_user_file(const char *cli_file, char *path, size_t size);
+
 /* SYSCONFDIR/mailferry.conf, or $MAILFERRY_SYSTEM_CONFIG in a program
  * without privileges (for the test suite). */
 const char *cfg_system_file(void);
@@ -241,8 +246,8 @@ const struct cfg_account *cfg_select_for(const struct cfg *cfg,
 char *cfg_account_sender(const struct cfg_account *a,
 			 const struct cfg_facts *f);
 
-/* The port to connect to: the configured one, else 465 for implicit TLS,
- * else 25 (msmtp's defaults). */
+/* The port to connect to: the configured one, else 2003 for LMTP (msmtp
+ * sets none; never 25, RFC 2033 5), 465 for implicit TLS, else 25. */
 unsigned cfg_account_port(const struct cfg_account *acct);
 
 #endif

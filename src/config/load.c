@@ -148,8 +148,8 @@ merge_system(struct cfg *user, struct cfg *sys)
 /* The user's file: -C, else $XDG_CONFIG_HOME/mailferry/config (or
  * ~/.config/mailferry/config), else ~/.mailferryrc; NULL when none
  * exists. */
-static const char *
-user_file(const char *cli_file, char *path, size_t size)
+const char *
+cfg_user_file(const char *cli_file, char *path, size_t size)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
@@ -199,7 +199,7 @@ cfg_load_files(const char *cli_file, const char *system_path,
 	       struct cfg *cfg, bool *none, struct mf_error *err)
 {
 	char path[4096];
-	const char *user = user_file(cli_file, path, sizeof(path));
+	const char *user = cfg_user_file(cli_file, path, sizeof(path));
 	struct cfg sys;
 	struct mf_error serr;
 	bool have_sys;

@@ -1,8 +1,9 @@
 /* queue/queue.c: the durable queue (layout and envelope format in
  * queue/queue.h). This file owns the queue directory Q and everything in
- * it: creating Q and its tmp/, msg/ and env/ subdirectories, the atomic
- * commit of a new message, listing, the per-message delivery lock, the
- * atomic rewrite of an envelope and removal. It also owns the envelope
+ * it but the rate limit ledgers in rate/ (queue/rate.c): creating Q and
+ * its tmp/, msg/ and env/ subdirectories, the atomic commit of a new
+ * message, listing, the per-message delivery lock, the atomic rewrite of
+ * an envelope and removal. It also owns the envelope
  * file format, which is produced and parsed here and nowhere else.
  *
  * Envelope file (env/ID), one field per line, each line "key value" and
@@ -14,6 +15,8 @@
  *   created SECONDS / next SECONDS      decimal, 0..LLONG_MAX
  *   attempts N                          decimal, 0..UINT_MAX
  *   held yes|no / 8bit yes|no
+ *   warned yes|no                       optional, once; written only
+ *                                       as "warned yes" (absent: no)
  *   error TEXT                          optional, once
  *   rcpt pending|done|failed <ADDR> [TEXT]   one or more, in order
  *   end                                 last line, exactly
@@ -283,6 +286,8 @@ queue_env_format(const struct queue_entry *e, struct buf *out,
 			      e->sender, e->created, e->next_attempt,
 			      e->attempts, e->held ? "yes" : "no",
 			      e->eight_bit ? "yes" : "no");
+	if (ok && e->warned)
+		ok = buf_append_str(out, "warned yes\n");
 	if (ok && e->last_error)
 		ok = buf_printf(out, "error %s\n", e->last_error);
 	for (size_t i = 0; ok && i < e->rcpt_count; i++) {
@@ -318,6 +323,7 @@ enum env_field {
 	F_HELD = 1u << 6,
 	F_8BIT = 1u << 7,
 	F_ERROR = 1u << 8,
+	F_WARNED = 1u << 9,
 };
 
 static const struct {
@@ -404,6 +410,8 @@ parse_field(const char *key, size_t klen, const char *v, size_t vlen,
 		flag = F_8BIT;
 	else if (KEY("error"))
 		flag = F_ERROR;
+	else if (KEY("warned"))
+		flag = F_WARNED;
 	else if (KEY("mailferry-queue"))
 		return "second version line";
 	else
@@ -446,14 +454,17 @@ parse_field(const char *key, size_t klen, const char *v, size_t vlen,
 		t->attempts = (unsigned)n;
 		break;
 	case F_HELD:
-	case F_8BIT: {
+	case F_8BIT:
+	case F_WARNED: {
 		bool yes = value_is(v, vlen, "yes");
 		if (!yes && !value_is(v, vlen, "no"))
 			return "expected yes or no";
 		if (flag == F_HELD)
 			t->held = yes;
-		else
+		else if (flag == F_8BIT)
 			t->eight_bit = yes;
+		else
+			t->warned = yes;
 		break;
 	}
 	case F_ERROR:
@@ -689,6 +700,32 @@ tmp_name(char *dst, size_t size, const char *id, const char *suffix)
 
 /* ------------------------------------------------------------- open */
 
+unsigned
+queue_file_mode(const struct queue *q)
+{
+	return q->shared ? 0660 : 0600;
+}
+
+unsigned
+queue_dir_mode(const struct queue *q)
+{
+	return q->shared ? 02770 : 0700;
+}
+
+void
+queue_share_fd(const struct queue *q, int fd)
+{
+	if (q->shared && fd >= 0)
+		(void)fchmod(fd, 0660);
+}
+
+void
+queue_share_dir(const struct queue *q, int dirfd, const char *name)
+{
+	if (q->shared)
+		(void)fchmodat(dirfd, name, 02770, 0);
+}
+
 /* mkdir -p for the parents of path (mode 0700 for what is created). */
 static bool
 make_parents(const char *path, struct mf_error *err)
@@ -761,6 +798,7 @@ queue_open(const char *path, bool create, struct queue *q,
 
 	q->path = NULL;
 	q->dirfd = -1;
+	q->shared = false;
 	if (path == NULL || *path == '\0') {
 		err_set(err, EX_CANTCREAT, ERR_LOCAL, "queue: empty path");
 		return false;
@@ -805,9 +843,11 @@ queue_open(const char *path, bool create, struct queue *q,
 			path);
 		goto out;
 	}
+	q->shared = (st.st_mode & S_ISGID) != 0;
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		if (create) {
-			if (mkdirat(fd, subdirs[i], 0700) == 0) {
+			if (mkdirat(fd, subdirs[i], queue_dir_mode(q)) == 0) {
+				queue_share_dir(q, fd, subdirs[i]);
 				made = true;
 			} else if (errno != EEXIST) {
 				err_set(err, errno == EACCES ? EX_NOPERM
@@ -952,7 +992,8 @@ queue_commit(struct queue *q, struct queue_entry *e, queue_source_fn source,
 		sink.fd = openat(tmpfd, tmsg,
 				 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
 					 O_NOFOLLOW | O_NOCTTY,
-				 0600);
+				 queue_file_mode(q));
+		queue_share_fd(q, sink.fd);
 		if (sink.fd < 0 && errno == EEXIST)
 			continue;
 		if (sink.fd < 0) {
@@ -997,7 +1038,8 @@ queue_commit(struct queue *q, struct queue_entry *e, queue_source_fn source,
 	efd = openat(tmpfd, tenv,
 		     O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW |
 			     O_NOCTTY,
-		     0600);
+		     queue_file_mode(q));
+	queue_share_fd(q, efd);
 	if (efd < 0) {
 		err_set(err, EX_CANTCREAT, ERR_LOCAL,
 			"queue %s: create tmp/%s: %s", q->path, tenv,
@@ -1376,7 +1418,8 @@ queue_update(struct queue *q, const struct queue_entry *e,
 		fd = openat(tmpfd, name,
 			    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
 				    O_NOFOLLOW | O_NOCTTY,
-			    0600);
+			    queue_file_mode(q));
+		queue_share_fd(q, fd);
 		if (fd < 0 && errno != EEXIST) {
 			err_set(err, EX_CANTCREAT, ERR_LOCAL,
 				"queue %s: create tmp/%s: %s", q->path, name,

@@ -6,6 +6,7 @@
  *   Q/msg/ID the message as it will be sent (header block + body, CRLF)
  *   Q/env/ID the envelope (format: queue_env_format below); a message is
  *            queued exactly when env/ID exists
+ *   Q/rate/NAME the rate limit ledger of an account (queue/rate.h)
  * Commit: write tmp files, fsync them, rename msg then env into place,
  * fsync the directories; only then is the message reported as queued.
  * Updates of env/ID are atomic (tmp + fsync + rename). A delivery holds an
@@ -45,13 +46,25 @@ struct queue_entry {
 	char *last_error;        /* one line, or NULL */
 	bool held;               /* --queue-hold: not delivered until released */
 	bool eight_bit;          /* the message has 8-bit bytes */
+	bool warned;             /* the sender got the delay notice */
 	unsigned long long size; /* bytes of msg/ID (set by list/read) */
 };
 
 struct queue {
 	char *path;
 	int dirfd;               /* Q, opened O_DIRECTORY */
+	bool shared;             /* Q is set-group-ID (the system spool of a
+				    setgid install): what is created in it
+				    is group-writable (2770, 0660) whatever
+				    the umask */
 };
+
+/* The mode for a new file or directory in q, and making it so despite
+ * the umask (fd or dirfd + name); both do nothing for a private queue. */
+unsigned queue_file_mode(const struct queue *q);
+unsigned queue_dir_mode(const struct queue *q);
+void queue_share_fd(const struct queue *q, int fd);
+void queue_share_dir(const struct queue *q, int dirfd, const char *name);
 
 void queue_entry_init(struct queue_entry *e);
 void queue_entry_clear(struct queue_entry *e);
@@ -69,10 +82,13 @@ void queue_entry_add_rcpt(struct queue_entry *e, const char *addr);
  *   attempts N
  *   held yes|no
  *   8bit yes|no
+ *   warned yes              (absent: no; "warned no" is read too)
  *   error TEXT              (absent: none)
  *   rcpt pending|done|failed <ADDR> [TEXT]
  *   end
- * Values hold no CR, LF or NUL. Pure. */
+ * Values hold no CR, LF or NUL. "warned" is optional and written only
+ * when set, so files from before it existed load unchanged and an entry
+ * never warned is written as before. Pure. */
 bool queue_env_format(const struct queue_entry *e, struct buf *out,
 		      struct mf_error *err);
 /* Parse an envelope file into e (initialised by the caller). Errors:

@@ -31,7 +31,8 @@ entry_equal(const struct queue_entry *a, const struct queue_entry *b)
 	    !str_eq(a->sender, b->sender) || a->created != b->created ||
 	    a->next_attempt != b->next_attempt || a->attempts != b->attempts ||
 	    !str_eq(a->last_error, b->last_error) || a->held != b->held ||
-	    a->eight_bit != b->eight_bit || a->rcpt_count != b->rcpt_count)
+	    a->eight_bit != b->eight_bit || a->warned != b->warned ||
+	    a->rcpt_count != b->rcpt_count)
 		return false;
 	for (size_t i = 0; i < a->rcpt_count; i++)
 		if (!str_eq(a->rcpts[i].addr, b->rcpts[i].addr) ||

@@ -1,6 +1,7 @@
 /* tests/unit/queue_test.c: queue/ — the envelope format (a table of valid
  * and invalid envelope files with the expected result and the line an
- * error names, refusals of format(), exact round trips) and the queue
+ * error names, refusals of format(), exact round trips, the optional
+ * warned mark and files without it) and the queue
  * directory itself in a mkdtemp directory: commit, list order and sizes,
  * the bytes of msg/ID, update, the delivery lock against a forked child,
  * remove, stray and corrupt files left alone, a failing source leaving
@@ -57,7 +58,8 @@ entry_equal(const struct queue_entry *a, const struct queue_entry *b)
 	    !str_eq(a->sender, b->sender) || a->created != b->created ||
 	    a->next_attempt != b->next_attempt || a->attempts != b->attempts ||
 	    !str_eq(a->last_error, b->last_error) || a->held != b->held ||
-	    a->eight_bit != b->eight_bit || a->rcpt_count != b->rcpt_count)
+	    a->eight_bit != b->eight_bit || a->warned != b->warned ||
+	    a->rcpt_count != b->rcpt_count)
 		return false;
 	for (size_t i = 0; i < a->rcpt_count; i++)
 		if (!str_eq(a->rcpts[i].addr, b->rcpts[i].addr) ||
@@ -212,6 +214,13 @@ static const struct {
 	{ S(V BASE "rcpt pending <a<b>\nend\n"), false, "line 9: bad recipient" },
 	{ S(V BASE "rcpt pending <a@b\x7f>\nend\n"), false,
 	  "line 9: bad recipient" },
+	/* warned: optional (files from before it load), yes or no, once */
+	{ S(V BASE "warned yes\n" R1 "end\n"), true, NULL },
+	{ S(V BASE "warned no\n" R1 "end\n"), true, NULL },
+	{ S(V BASE "warned maybe\n" R1 "end\n"), false,
+	  "line 9: expected yes or no" },
+	{ S(V BASE "warned yes\nwarned yes\n" R1 "end\n"), false,
+	  "line 10: field repeated" },
 	/* missing fields */
 	{ S(V BASE "end\n"), false, "no rcpt line" },
 	{ S(V "sender <a@b>\ncreated 1\nnext 1\nattempts 0\nheld no\n"
@@ -296,6 +305,35 @@ test_parse_fields(void)
 	/* The parser ignores what follows len. */
 	CHECK(queue_env_parse(parse_cases[0].text, parse_cases[0].len - 1, &e,
 			      &err) == false);
+	queue_entry_clear(&e);
+}
+
+/* The delay-warning mark: absent in older files (not warned), written
+ * only when set, right after 8bit. */
+static void
+test_warned(void)
+{
+	static const char with[] = V BASE "warned yes\n" R1 "end\n";
+	struct queue_entry e;
+	struct mf_error err;
+	struct buf out;
+
+	queue_entry_init(&e);
+	buf_init(&out, 4096);
+	CHECK(queue_env_parse(parse_cases[0].text, parse_cases[0].len, &e,
+			      &err));
+	CHECK(!e.warned);
+	CHECK(queue_env_format(&e, &out, &err));
+	/* never warned: byte for byte the format of before */
+	CHECK_MEM(out.data, out.len, parse_cases[0].text, parse_cases[0].len);
+	CHECK(queue_env_parse(S(with), &e, &err));
+	CHECK(e.warned);
+	out.len = 0;
+	CHECK(queue_env_format(&e, &out, &err));
+	CHECK_MEM(out.data, out.len, with, sizeof(with) - 1);
+	CHECK(queue_env_parse(S(V BASE "warned no\n" R1 "end\n"), &e, &err));
+	CHECK(!e.warned);
+	buf_clear(&out);
 	queue_entry_clear(&e);
 }
 
@@ -1073,6 +1111,7 @@ main(void)
 
 	umask(022);
 	test_parse_table();
+	test_warned();
 	test_parse_fields();
 	test_format_exact();
 	test_format_refused();
