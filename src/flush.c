@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "deliver/deliver.h"
 #include "log/log.h"
+#include "log/record.h"
 #include "message/dsn.h"
 #include "message/repair.h"
 #include "privilege.h"
@@ -554,6 +555,54 @@ rate_giveback(struct group *g, long long stamp)
 /* ------------------------------------------------------------ runs */
 
 /* Send one locked message over ds. */
+/* The account's log line for one queued message's attempt. */
+static void
+log_attempt(const struct group *g, struct deliver_session *ds,
+	    const struct queue_entry *e, char *const *rcpts, size_t n,
+	    size_t done, size_t refused, const struct mf_error *err)
+{
+	const struct cfg_account *acct = g->acct;
+	struct log_target t = {
+		.logfile = acct->logfile,
+		.time_format = acct->logfile_time_format,
+		.syslog = acct->syslog,
+	};
+	struct deliver_info info;
+	struct log_record r = {
+		.account = acct->name,
+		.user = acct->user,
+		.from = e->sender,
+		.rcpts = rcpts,
+		.rcpt_count = n,
+		.size = e->size,
+		.queue_id = e->id,
+	};
+
+	if (t.logfile == NULL && t.syslog == NULL)
+		return;
+	deliver_session_info(ds, acct, &info);
+	r.host = info.host;
+	r.port = info.port;
+	r.tls = info.tls;
+	r.auth_mech = info.auth_mech;
+	if (done == n) {
+		r.outcome = "delivered";
+		r.smtp_code = info.code;
+		r.enhanced = info.enhanced;
+		r.smtp_text = info.text;
+		r.exit_code = EX_OK;
+		log_record_write(&t, &r);
+		return;
+	}
+	r.outcome = refused == n ? "failed" : "deferred";
+	r.smtp_code = err->smtp_code;
+	r.enhanced = err->enhanced;
+	r.error = err_isset(err) ? err->msg : NULL;
+	r.exit_code = refused == n && err->exit_code ? err->exit_code
+						     : EX_TEMPFAIL;
+	log_record_write(&t, &r);
+}
+
 static void
 send_one(struct group *g, struct deliver_session *ds, struct queue_entry *e)
 {
@@ -626,6 +675,7 @@ send_one(struct group *g, struct deliver_session *ds, struct queue_entry *e)
 	 * those). */
 	if (done == 0 && refused == 0)
 		rate_giveback(g, stamp);
+	log_attempt(g, ds, e, rcpts, n, done, refused, &err);
 	record_outcome(g, e, ok ? NULL : err.msg);
 out:
 	if (src.fd >= 0)
@@ -842,13 +892,31 @@ run_notices(struct group *g, struct deliver_session *ds, long long since)
 	queue_entries_free(entries, count);
 }
 
+/* Whether e is one of the messages -qI, -qR and -qS ask for. */
+static bool
+selected(const struct queue_entry *e, const struct flush_select *sel)
+{
+	bool rcpt = sel->rcpt == NULL;
+
+	if (sel->id && strcmp(e->id, sel->id) != 0)
+		return false;
+	if (sel->sender && (e->sender == NULL ||
+			    strcasestr(e->sender, sel->sender) == NULL))
+		return false;
+	for (size_t i = 0; !rcpt && i < e->rcpt_count; i++)
+		rcpt = e->rcpts[i].state == QUEUE_RCPT_PENDING &&
+		       strcasestr(e->rcpts[i].addr, sel->rcpt) != NULL;
+	return rcpt;
+}
+
 /* One pass over the queue, account by account: what is due (with
  * fresh_only, only the messages queued since start and never tried:
  * notices made by this run), then the delay warnings, then the notices
  * made meanwhile over the same connection. */
 static bool
-run_pass(const struct cfg *cfg, struct queue *q, bool force, long long start,
-	 bool fresh_only, struct mf_error *err)
+run_pass(const struct cfg *cfg, struct queue *q, bool force,
+	 const struct flush_select *sel, long long start, bool fresh_only,
+	 struct mf_error *err)
 {
 	struct queue_entry *entries = NULL;
 	size_t count = 0;
@@ -857,11 +925,18 @@ run_pass(const struct cfg *cfg, struct queue *q, bool force, long long start,
 	if (!queue_list(q, &entries, &count, err))
 		return false;
 	if (fresh_only) {
+		/* The notices this run made: from <>, never tried, not
+		 * older than the run (a message submitted in the same
+		 * second is not one of them). */
 		for (size_t i = 0; i < count; i++)
 			if (entries[i].created < start ||
-			    entries[i].attempts > 0)
+			    entries[i].attempts > 0 ||
+			    (entries[i].sender && *entries[i].sender))
 				entries[i].held = true; /* not in this pass */
 	}
+	for (size_t i = 0; sel && i < count; i++)
+		if (!selected(&entries[i], sel))
+			entries[i].held = true; /* not in this pass */
 	for (size_t i = 0; i < count; i++) {
 		const char *account = entries[i].account;
 		const struct cfg_account *acct;
@@ -915,15 +990,15 @@ run_pass(const struct cfg *cfg, struct queue *q, bool force, long long start,
 
 bool
 flush_run(const struct cfg *cfg, struct queue *q, bool force,
-	  struct mf_error *err)
+	  const struct flush_select *sel, struct mf_error *err)
 {
 	long long start = (long long)time(NULL);
 
 	queue_clean(q, LEFTOVER_AGE);
 	/* The second pass sends the notices the first one made and could
 	 * not send over an open connection. */
-	return run_pass(cfg, q, force, start, false, err) &&
-	       run_pass(cfg, q, true, start, true, err);
+	return run_pass(cfg, q, force, sel, start, false, err) &&
+	       run_pass(cfg, q, true, NULL, start, true, err);
 }
 
 void

@@ -34,8 +34,15 @@ long long flush_retry_delay(unsigned attempts);
  * when one is open. Messages another process is delivering are skipped.
  * Failures of single messages are reported on stderr, not returned.
  * Errors: only what stops the whole run (the queue cannot be listed). */
+struct flush_select {
+	const char *id;     /* -qI: only this message */
+	const char *rcpt;   /* -qR: a pending recipient contains this */
+	const char *sender; /* -qS: the sender contains this */
+};
+/* sel (NULL: every message) narrows the run; the texts match without
+ * regard to case, as sendmail's -qR and -qS do. */
 bool flush_run(const struct cfg *cfg, struct queue *q, bool force,
-	       struct mf_error *err);
+	       const struct flush_select *sel, struct mf_error *err);
 
 /* After a direct delivery on ds succeeded: deliver the account's due
  * queued messages over the same connection (within the rate limit), and

@@ -99,9 +99,15 @@ queue_command(const struct cli_options *opts, struct mf_error *err)
 	case CLI_MODE_MAILQ:
 		ok = mailq_print(&q, stdout, err);
 		break;
-	case CLI_MODE_QUEUE_RUN:
-		ok = flush_run(&cfg, &q, opts->queue_force, err);
+	case CLI_MODE_QUEUE_RUN: {
+		struct flush_select sel = { opts->queue_id, opts->queue_rcpt,
+					    opts->queue_sender };
+		bool narrowed = opts->queue_id || opts->queue_rcpt ||
+				opts->queue_sender;
+		ok = flush_run(&cfg, &q, opts->queue_force,
+			       narrowed ? &sel : NULL, err);
 		break;
+	}
 	case CLI_MODE_QUEUE_REMOVE:
 		ok = mailq_remove(&q, opts->queue_id, err);
 		break;

@@ -260,7 +260,7 @@ queue_now(const struct cfg *cfg, const struct cfg_account *acct,
 		struct queue q;
 		struct mf_error ferr;
 		if (queue_open(path, false, &q, &ferr)) {
-			flush_run(cfg, &q, false, &ferr);
+			flush_run(cfg, &q, false, NULL, &ferr);
 			queue_close(&q);
 		}
 	}
