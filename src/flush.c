@@ -646,6 +646,9 @@ send_one(struct group *g, struct deliver_session *ds, struct queue_entry *e)
 		.body_ctx = &src,
 		.size = e->size,
 		.eight_bit = e->eight_bit,
+		.dsn_notify = e->dsn_notify,
+		.dsn_ret = e->dsn_ret,
+		.dsn_envid = e->dsn_envid,
 	};
 	ok = deliver_send(ds, &job, results, &accepted, &err);
 	for (size_t k = 0; k < n; k++) {

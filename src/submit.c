@@ -215,6 +215,9 @@ enqueue(const struct cfg_account *acct, const struct deliver_job *job,
 	}
 	if (not_before > e.next_attempt)
 		e.next_attempt = not_before;
+	e.dsn_notify = job->dsn_notify ? xstrdup(job->dsn_notify) : NULL;
+	e.dsn_ret = job->dsn_ret ? xstrdup(job->dsn_ret) : NULL;
+	e.dsn_envid = job->dsn_envid ? xstrdup(job->dsn_envid) : NULL;
 	e.eight_bit = job->eight_bit;
 	for (size_t i = 0; i < job->rcpt_count; i++)
 		if (pending == NULL || pending[i])
@@ -637,6 +640,11 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 		.size = (unsigned long long)head.len +
 			(unsigned long long)sub->spool.size,
 		.eight_bit = sub->reader.eight_bit,
+		.dsn_notify = acct->dsn_notify,
+		.dsn_ret = acct->dsn_return == CFG_DSN_RETURN_FULL	? "FULL"
+			   : acct->dsn_return == CFG_DSN_RETURN_HEADERS ? "HDRS"
+									: NULL,
+		.dsn_envid = opts->dsn_envid,
 	};
 	size = job.size;
 	results = xcalloc(rcpts.count, sizeof(*results));

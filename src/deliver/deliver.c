@@ -243,9 +243,11 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		return false;
 	}
 	ds->messages++;
+	struct smtp_dsn dsn = { job->dsn_notify, job->dsn_ret,
+				job->dsn_envid };
 	ok = smtp_envelope(&ds->smtp, job->sender, job->rcpts,
-			   job->rcpt_count, job->eight_bit, job->size, results,
-			   accepted, err) &&
+			   job->rcpt_count, job->eight_bit, job->size, &dsn,
+			   results, accepted, err) &&
 	     send_body(&ds->smtp, job, err);
 	if (ok) {
 		ended = true;

@@ -29,6 +29,9 @@ struct deliver_job {
 	void *body_ctx;
 	unsigned long long size;   /* estimated message size, for SIZE= */
 	bool eight_bit;            /* the message has bytes >= 0x80 */
+	const char *dsn_notify;    /* RFC 3461 requests, or NULL */
+	const char *dsn_ret;
+	const char *dsn_envid;
 };
 
 struct deliver_session;

@@ -15,6 +15,8 @@
  *   created SECONDS / next SECONDS      decimal, 0..LLONG_MAX
  *   attempts N                          decimal, 0..UINT_MAX
  *   held yes|no / 8bit yes|no
+ *   dsn-notify|dsn-ret|dsn-envid TEXT   optional, once each (RFC 3461
+ *                                       parameters of the submission)
  *   warned yes|no                       optional, once; written only
  *                                       as "warned yes" (absent: no)
  *   error TEXT                          optional, once
@@ -105,6 +107,9 @@ queue_entry_clear(struct queue_entry *e)
 	free(e->account);
 	free(e->sender);
 	free(e->last_error);
+	free(e->dsn_notify);
+	free(e->dsn_ret);
+	free(e->dsn_envid);
 	queue_entry_init(e);
 }
 
@@ -259,6 +264,13 @@ queue_env_format(const struct queue_entry *e, struct buf *out,
 		bad = "negative time";
 	else if (e->last_error && !text_valid_str(e->last_error))
 		bad = "empty error text or one with CR, LF or NUL";
+	else if ((e->dsn_notify && (!text_valid_str(e->dsn_notify) ||
+				    strchr(e->dsn_notify, ' '))) ||
+		 (e->dsn_ret && (!text_valid_str(e->dsn_ret) ||
+				 strchr(e->dsn_ret, ' '))) ||
+		 (e->dsn_envid && (!text_valid_str(e->dsn_envid) ||
+				   strchr(e->dsn_envid, ' '))))
+		bad = "invalid DSN parameter";
 	else if (e->rcpt_count == 0 || e->rcpt_count > LIMIT_RECIPIENTS ||
 		 e->rcpts == NULL)
 		bad = "no recipient or too many";
@@ -288,6 +300,12 @@ queue_env_format(const struct queue_entry *e, struct buf *out,
 			      e->eight_bit ? "yes" : "no");
 	if (ok && e->warned)
 		ok = buf_append_str(out, "warned yes\n");
+	if (ok && e->dsn_notify)
+		ok = buf_printf(out, "dsn-notify %s\n", e->dsn_notify);
+	if (ok && e->dsn_ret)
+		ok = buf_printf(out, "dsn-ret %s\n", e->dsn_ret);
+	if (ok && e->dsn_envid)
+		ok = buf_printf(out, "dsn-envid %s\n", e->dsn_envid);
 	if (ok && e->last_error)
 		ok = buf_printf(out, "error %s\n", e->last_error);
 	for (size_t i = 0; ok && i < e->rcpt_count; i++) {
@@ -324,6 +342,9 @@ enum env_field {
 	F_8BIT = 1u << 7,
 	F_ERROR = 1u << 8,
 	F_WARNED = 1u << 9,
+	F_DSN_NOTIFY = 1u << 10,
+	F_DSN_RET = 1u << 11,
+	F_DSN_ENVID = 1u << 12,
 };
 
 static const struct {
@@ -412,6 +433,12 @@ parse_field(const char *key, size_t klen, const char *v, size_t vlen,
 		flag = F_ERROR;
 	else if (KEY("warned"))
 		flag = F_WARNED;
+	else if (KEY("dsn-notify"))
+		flag = F_DSN_NOTIFY;
+	else if (KEY("dsn-ret"))
+		flag = F_DSN_RET;
+	else if (KEY("dsn-envid"))
+		flag = F_DSN_ENVID;
 	else if (KEY("mailferry-queue"))
 		return "second version line";
 	else
@@ -472,6 +499,17 @@ parse_field(const char *key, size_t klen, const char *v, size_t vlen,
 			return "bad error text";
 		t->last_error = xmemdup0(v, vlen);
 		break;
+	case F_DSN_NOTIFY:
+	case F_DSN_RET:
+	case F_DSN_ENVID: {
+		char **slot = flag == F_DSN_NOTIFY ? &t->dsn_notify
+			      : flag == F_DSN_RET  ? &t->dsn_ret
+						   : &t->dsn_envid;
+		if (!text_valid(v, vlen) || memchr(v, ' ', vlen) != NULL)
+			return "bad DSN parameter";
+		*slot = xmemdup0(v, vlen);
+		break;
+	}
 	default:
 		BUG("queue: unhandled envelope field");
 	}

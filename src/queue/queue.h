@@ -47,6 +47,10 @@ struct queue_entry {
 	bool held;               /* --queue-hold: not delivered until released */
 	bool eight_bit;          /* the message has 8-bit bytes */
 	bool warned;             /* the sender got the delay notice */
+	char *dsn_notify;        /* RFC 3461 NOTIFY=, ret and envid, as the
+				    submission asked (NULL: none) */
+	char *dsn_ret;
+	char *dsn_envid;
 	unsigned long long size; /* bytes of msg/ID (set by list/read) */
 };
 
@@ -83,6 +87,9 @@ void queue_entry_add_rcpt(struct queue_entry *e, const char *addr);
  *   held yes|no
  *   8bit yes|no
  *   warned yes              (absent: no; "warned no" is read too)
+ *   dsn-notify NOTIFY       optional: RFC 3461 NOTIFY value
+ *   dsn-ret FULL|HDRS       optional
+ *   dsn-envid TEXT          optional
  *   error TEXT              (absent: none)
  *   rcpt pending|done|failed <ADDR> [TEXT]
  *   end

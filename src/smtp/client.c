@@ -397,13 +397,31 @@ record_rcpt(struct smtp_session *s, bool mail_ok,
 	smtp_status_error(&s->reply, SMTP_STAGE_RCPT, what, &r->error);
 }
 
+/* RFC 3461 4: xtext, "+HH" for '+', '=' and bytes outside 33..126. */
+static void
+xtext(struct buf *out, const char *text)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=') {
+			char e[3] = { '+', hex[*p >> 4], hex[*p & 15] };
+			buf_append(out, e, 3);
+		} else {
+			buf_append_byte(out, (char)*p);
+		}
+	}
+}
+
 bool
 smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	      size_t count, bool body_8bit, unsigned long long size,
-	      struct smtp_rcpt_result *results, size_t *accepted,
-	      struct mf_error *err)
+	      const struct smtp_dsn *dsn, struct smtp_rcpt_result *results,
+	      size_t *accepted, struct mf_error *err)
 {
 	char size_param[32] = "";
+	struct buf dsn_mail;
+	bool use_dsn, ok;
 
 	/* With PIPELINING, recipients go in groups of this many before the
 	 * replies are read, so neither side blocks on a full socket buffer
@@ -427,9 +445,25 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	}
 	if (s->caps.size && size)
 		snprintf(size_param, sizeof(size_param), " SIZE=%llu", size);
-	if (!queue_cmdf(s, err, "MAIL FROM:<%s>%s%s", from, size_param,
+	use_dsn = dsn && (dsn->notify || dsn->ret || dsn->envid);
+	if (use_dsn && !s->caps.dsn) {
+		log_warn("the server does not offer DSN: the message goes "
+			 "without the delivery status requests");
+		use_dsn = false;
+	}
+	buf_init(&dsn_mail, LIMIT_COMMAND_LINE);
+	if (use_dsn && dsn->ret)
+		buf_printf(&dsn_mail, " RET=%s", dsn->ret);
+	if (use_dsn && dsn->envid) {
+		buf_append_str(&dsn_mail, " ENVID=");
+		xtext(&dsn_mail, dsn->envid);
+	}
+	ok = queue_cmdf(s, err, "MAIL FROM:<%s>%s%s%s", from, size_param,
 			body_8bit && s->caps.eightbitmime ? " BODY=8BITMIME"
-							  : ""))
+							  : "",
+			buf_cstr(&dsn_mail));
+	buf_clear(&dsn_mail);
+	if (!ok)
 		return false;
 	if (!s->caps.pipelining) {
 		if (!expect(s, 2, SMTP_STAGE_MAIL, NULL, err))
@@ -438,7 +472,20 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	}
 	while (done < count) {
 		while (sent < count && sent - done < window) {
-			if (!queue_cmdf(s, err, "RCPT TO:<%s>", rcpts[sent]))
+			struct buf rp;
+			buf_init(&rp, LIMIT_COMMAND_LINE);
+			if (use_dsn && dsn->notify)
+				buf_printf(&rp, " NOTIFY=%s", dsn->notify);
+			if (use_dsn) {
+				/* The address as given, for the report
+				 * (RFC 3461 4.2). */
+				buf_append_str(&rp, " ORCPT=rfc822;");
+				xtext(&rp, rcpts[sent]);
+			}
+			ok = queue_cmdf(s, err, "RCPT TO:<%s>%s", rcpts[sent],
+					buf_cstr(&rp));
+			buf_clear(&rp);
+			if (!ok)
 				return false;
 			sent++;
 		}

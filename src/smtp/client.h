@@ -104,19 +104,30 @@ bool smtp_input_pending(const struct smtp_session *s);
 bool smtp_auth(struct smtp_session *s, struct sasl_session *sasl,
 	       struct mf_error *err);
 
+/* The RFC 3461 requests of one message; a NULL field is not sent. */
+struct smtp_dsn {
+	const char *notify; /* "NEVER", or a list of SUCCESS, DELAY, FAILURE */
+	const char *ret;    /* "FULL" or "HDRS" */
+	const char *envid;  /* the envelope id as given (sent as xtext) */
+};
+
 /* MAIL FROM, every RCPT TO, then DATA, pipelined when the server offers
  * PIPELINING (RFC 2920). body_8bit adds BODY=8BITMIME when offered; size
  * (an estimate, 0: unknown) is declared with SIZE= when offered (RFC
  * 1870), and a message larger than the server's limit is refused before
- * MAIL is sent (EX_DATAERR, permanent).
+ * MAIL is sent (EX_DATAERR, permanent). dsn (NULL: none) adds RET= and
+ * ENVID= to MAIL and NOTIFY= with ORCPT= to each RCPT when the server
+ * offers DSN (RFC 3461); a server without it gets the message without
+ * them, and a warning says so.
  * results (count entries) receive each recipient's outcome. Returns true
  * when at least one recipient was accepted and the server is ready for
  * data (354); *accepted counts them. When none was accepted, err is the
  * first recipient's error (or the MAIL/DATA error). */
 bool smtp_envelope(struct smtp_session *s, const char *from,
 		   char *const *rcpts, size_t count, bool body_8bit,
-		   unsigned long long size, struct smtp_rcpt_result *results,
-		   size_t *accepted, struct mf_error *err);
+		   unsigned long long size, const struct smtp_dsn *dsn,
+		   struct smtp_rcpt_result *results, size_t *accepted,
+		   struct mf_error *err);
 
 /* Message bytes (CRLF lines, any chunking): dot-stuffed and buffered. */
 bool smtp_data_write(struct smtp_session *s, const char *p, size_t len,

@@ -32,6 +32,9 @@ entry_equal(const struct queue_entry *a, const struct queue_entry *b)
 	    a->next_attempt != b->next_attempt || a->attempts != b->attempts ||
 	    !str_eq(a->last_error, b->last_error) || a->held != b->held ||
 	    a->eight_bit != b->eight_bit || a->warned != b->warned ||
+	    !str_eq(a->dsn_notify, b->dsn_notify) ||
+	    !str_eq(a->dsn_ret, b->dsn_ret) ||
+	    !str_eq(a->dsn_envid, b->dsn_envid) ||
 	    a->rcpt_count != b->rcpt_count)
 		return false;
 	for (size_t i = 0; i < a->rcpt_count; i++)

@@ -238,7 +238,7 @@ test_pipelined_dialogue(void)
 	CHECK(smtp_greeting(&s, &err));
 	CHECK(smtp_ehlo(&s, "client.example", &err));
 	CHECK(s.caps.pipelining && s.caps.eightbitmime);
-	CHECK(smtp_envelope(&s, "from@example.org", two_rcpts, 2, true, 999,
+	CHECK(smtp_envelope(&s, "from@example.org", two_rcpts, 2, true, 999, NULL,
 			    res, &accepted, &err));
 	CHECK(accepted == 1);
 	CHECK(res[0].accepted && !res[1].accepted);
@@ -253,6 +253,66 @@ test_pipelined_dialogue(void)
 	CHECK_MEM(ss.written.data, ss.written.len, want, sizeof(want) - 1);
 	smtp_session_clear(&s);
 	script_stream_clear(&ss);
+}
+
+/* DSN (RFC 3461): RET and ENVID on MAIL (ENVID as xtext), NOTIFY and
+ * ORCPT on each RCPT when the server offers DSN; nothing of it when it
+ * does not. */
+static void
+test_dsn_parameters(void)
+{
+	static char plus[] = "a+b@example.org";
+	static char *const rcpts[] = { rcpt_to, plus };
+	static const char *const with[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250-PIPELINING\r\n250 DSN\r\n",
+		"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+		NULL,
+	};
+	static const char *const without[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250 PIPELINING\r\n",
+		"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+		NULL,
+	};
+	static const char want_with[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<f@example.org> RET=HDRS ENVID=id+20one+3D1\r\n"
+		"RCPT TO:<to@example.org> NOTIFY=FAILURE,DELAY "
+		"ORCPT=rfc822;to@example.org\r\n"
+		"RCPT TO:<a+b@example.org> NOTIFY=FAILURE,DELAY "
+		"ORCPT=rfc822;a+2Bb@example.org\r\n"
+		"DATA\r\n|";
+	static const char want_without[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<f@example.org>\r\n"
+		"RCPT TO:<to@example.org>\r\n"
+		"RCPT TO:<a+b@example.org>\r\n"
+		"DATA\r\n|";
+	const struct smtp_dsn dsn = { "FAILURE,DELAY", "HDRS", "id one=1" };
+	const char *const *servers[] = { with, without };
+	const char *wants[] = { want_with, want_without };
+	size_t lens[] = { sizeof(want_with) - 1, sizeof(want_without) - 1 };
+
+	for (int k = 0; k < 2; k++) {
+		struct script_stream ss;
+		struct smtp_session s;
+		struct smtp_rcpt_result res[2];
+		struct mf_error err;
+		size_t accepted = 0;
+
+		err_clear(&err);
+		script_stream_init(&ss, servers[k]);
+		smtp_session_init(&s, &ss.base, false);
+		CHECK(smtp_greeting(&s, &err));
+		CHECK(smtp_ehlo(&s, "c", &err));
+		CHECK(smtp_envelope(&s, "f@example.org", rcpts, 2, false, 0,
+				    &dsn, res, &accepted, &err));
+		CHECK(accepted == 2);
+		CHECK_MEM(ss.written.data, ss.written.len, wants[k], lens[k]);
+		smtp_session_clear(&s);
+		script_stream_clear(&ss);
+	}
 }
 
 /* Without PIPELINING every command waits for its reply; HELO fallback. */
@@ -283,7 +343,7 @@ test_lockstep_dialogue(void)
 	CHECK(smtp_ehlo(&s, "c", &err));
 	CHECK(!s.caps.esmtp && !s.caps.pipelining);
 	/* 8-bit body but no 8BITMIME offered: no BODY parameter */
-	CHECK(smtp_envelope(&s, "", two_rcpts, 2, true, 999, res, &accepted,
+	CHECK(smtp_envelope(&s, "", two_rcpts, 2, true, 999, NULL, res, &accepted,
 			    &err));
 	CHECK(accepted == 2);
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
@@ -312,7 +372,7 @@ test_all_refused(void)
 	script_stream_init(&ss, server);
 	smtp_session_init(&s, &ss.base, false);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, res,
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, NULL, res,
 			     &accepted, &err));
 	CHECK(accepted == 0);
 	CHECK(err.exit_code == EX_NOUSER); /* the first refusal */
@@ -341,7 +401,7 @@ test_mail_refused(void)
 	script_stream_init(&ss, server);
 	smtp_session_init(&s, &ss.base, false);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, res,
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 0, NULL, res,
 			     &accepted, &err));
 	CHECK(err.exit_code == EX_TEMPFAIL && err.cls == ERR_TEMPORARY);
 	CHECK(strstr(err.msg, "MAIL FROM") != NULL);
@@ -366,7 +426,7 @@ test_size_limit(void)
 	script_stream_init(&ss, server);
 	smtp_session_init(&s, &ss.base, false);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 1001, res,
+	CHECK(!smtp_envelope(&s, "a@b", two_rcpts, 2, false, 1001, NULL, res,
 			     &accepted, &err));
 	CHECK(err.exit_code == EX_DATAERR && err.cls == ERR_PERMANENT);
 	CHECK_STR(ss.written.data, "|EHLO c\r\n|");
@@ -472,7 +532,7 @@ test_lmtp_dialogue(void)
 	CHECK(smtp_greeting(&s, &err));
 	CHECK(smtp_ehlo(&s, "c", &err));
 	CHECK(s.caps.esmtp && s.caps.eightbitmime && !s.caps.pipelining);
-	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0, NULL,
 			    res, &accepted, &err));
 	CHECK(accepted == 3);
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
@@ -537,7 +597,7 @@ test_lmtp_pipelined(void)
 	smtp_session_set_lmtp(&s, true);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
 	CHECK(s.caps.pipelining);
-	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0, NULL,
 			    res, &accepted, &err));
 	CHECK(accepted == 2);
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
@@ -578,7 +638,7 @@ test_lmtp_disconnect(void)
 	smtp_session_init(&s, &ss.base, false);
 	smtp_session_set_lmtp(&s, true);
 	CHECK(smtp_greeting(&s, &err) && smtp_ehlo(&s, "c", &err));
-	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0,
+	CHECK(smtp_envelope(&s, "f@example.org", three_rcpts, 3, false, 0, NULL,
 			    res, &accepted, &err));
 	CHECK(smtp_data_write(&s, "x\r\n", 3, &err));
 	CHECK(!smtp_data_end(&s, three_rcpts, res, 3, &accepted, &err));
@@ -786,6 +846,7 @@ main(void)
 	test_status();
 	test_dotstuff();
 	test_pipelined_dialogue();
+	test_dsn_parameters();
 	test_lockstep_dialogue();
 	test_all_refused();
 	test_mail_refused();
