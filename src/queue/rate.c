@@ -142,10 +142,13 @@ errno_code(int e)
 static void
 ledger_parse(struct ledger *l, long long now)
 {
-	const char *p = l->text.data, *end = p + l->text.len;
+	const char *p = l->text.data, *end;
 
 	l->count = 0;
 	l->dirty = false;
+	if (p == NULL)
+		return; /* an empty ledger */
+	end = p + l->text.len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		unsigned long long v = 0;
