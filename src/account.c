@@ -172,16 +172,33 @@ account_local_domain(const struct account *a)
 	return NULL;
 }
 
+/* Whether domain is one of this host's own names. */
+static bool
+own_domain(const struct account *a, const char *domain)
+{
+	return strcasecmp(domain, "localhost") == 0 ||
+	       strcasecmp(domain, a->facts.host) == 0 ||
+	       (a->facts.canonical[0] &&
+		strcasecmp(domain, a->facts.canonical) == 0);
+}
+
 char *
 account_qualify(const struct account *a, const char *addr)
 {
 	const char *domain = account_local_domain(a);
+	const char *at = strrchr(addr, '@');
 	struct buf b;
 
-	if (*addr == '\0' || strchr(addr, '@') || domain == NULL)
+	if (*addr == '\0' || domain == NULL)
+		return xstrdup(addr);
+	/* root@myhost (mailutils writes that) is as local as root: with a
+	 * maildomain it goes out as root@maildomain. */
+	if (at && !(a->acct.maildomain && *a->acct.maildomain &&
+		    own_domain(a, at + 1)))
 		return xstrdup(addr);
 	buf_init(&b, LIMIT_ADDRESS * 2);
-	buf_printf(&b, "%s@%s", addr, domain);
+	buf_printf(&b, "%.*s@%s", (int)(at ? at - addr : (ptrdiff_t)strlen(addr)),
+		   addr, domain);
 	return buf_steal(&b, NULL);
 }
 
@@ -260,12 +277,23 @@ qualify_name(void *ctx, const char *local)
 
 	free(q->last);
 	q->last = NULL;
+	if (strchr(local, '@') && !(q->recipients && q->a->aliases &&
+				     aliases_is_local(q->a->aliases, local))) {
+		/* An address with a domain: only this host's names change. */
+		q->last = account_qualify(q->a, local);
+		if (strcmp(q->last, local) == 0) {
+			free(q->last);
+			q->last = NULL;
+		}
+		return q->last;
+	}
 	if (q->recipients && q->a->aliases) {
 		struct addr_list out;
 		struct mf_error ignored;
 		addr_list_init(&out);
 		if (aliases_expand(q->a->aliases, local, &out, &ignored) &&
-		    out.count == 1 && strchr(out.addrs[0], '@')) {
+		    out.count == 1 && strchr(out.addrs[0], '@') &&
+		    strcmp(out.addrs[0], local) != 0) {
 			q->last = out.addrs[0];
 			out.addrs[0] = NULL;
 			out.count = 0;
@@ -309,7 +337,7 @@ account_qualify_headers(const struct account *a, struct msg_headers *h,
 		 * not to the author fields. */
 		q.recipients = k == 3 || k == 4 || k == 7 || k == 8;
 		v = msg_field_value(f, &len);
-		if (!addr_qualify(v, len, qualify_name, &q, &out, &out_len,
+		if (!addr_rewrite(v, len, qualify_name, &q, &out, &out_len,
 				  &changed, err)) {
 			err_prefix(err, "%s header: ", fields[k]);
 			ok = false;

@@ -34,6 +34,7 @@ struct qualify {
 	void *ctx;
 	struct buf out;
 	bool changed;
+	bool all;         /* fn sees every addr-spec, not only bare names */
 };
 
 /* fn's answer must be an addr-spec as addr_list_parse() would give it, so
@@ -75,7 +76,7 @@ found(void *ctx, const struct addr_span *span, struct mf_error *err)
 	const char *repl;
 	size_t rlen;
 
-	if (span->has_domain)
+	if (span->has_domain && !q->all)
 		return true;
 	repl = q->fn(q->ctx, span->addr);
 	if (repl == NULL)
@@ -94,9 +95,10 @@ found(void *ctx, const struct addr_span *span, struct mf_error *err)
 	return true;
 }
 
-bool
-addr_qualify(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
-	     char **out, size_t *out_len, bool *changed, struct mf_error *err)
+static bool
+rewrite(const char *text, size_t len, bool all, addr_qualify_fn fn,
+	void *ctx, char **out, size_t *out_len, bool *changed,
+	struct mf_error *err)
 {
 	struct qualify q;
 	bool ok = false;
@@ -109,6 +111,7 @@ addr_qualify(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
 	q.fn = fn;
 	q.ctx = ctx;
 	q.changed = false;
+	q.all = all;
 	buf_init(&q.out, LIMIT_HEADER_FIELD);
 	if (!addr_list_scan(text, len, found, &q, err))
 		goto out;
@@ -123,4 +126,18 @@ addr_qualify(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
 out:
 	buf_clear(&q.out);
 	return ok;
+}
+
+bool
+addr_qualify(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
+	     char **out, size_t *out_len, bool *changed, struct mf_error *err)
+{
+	return rewrite(text, len, false, fn, ctx, out, out_len, changed, err);
+}
+
+bool
+addr_rewrite(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
+	     char **out, size_t *out_len, bool *changed, struct mf_error *err)
+{
+	return rewrite(text, len, true, fn, ctx, out, out_len, changed, err);
 }

@@ -36,4 +36,11 @@ bool addr_qualify(const char *text, size_t len, addr_qualify_fn fn, void *ctx,
 		  char **out, size_t *out_len, bool *changed,
 		  struct mf_error *err);
 
+/* As addr_qualify, but fn is asked about every addr-spec, with or
+ * without a domain (it gets the whole addr-spec), so that addresses at
+ * this host's own names can be rewritten too. */
+bool addr_rewrite(const char *text, size_t len, addr_qualify_fn fn,
+		  void *ctx, char **out, size_t *out_len, bool *changed,
+		  struct mf_error *err);
+
 #endif
