@@ -386,16 +386,10 @@ account_recipients(const struct account *a, struct addr_list *list,
 		out.addrs[i] = q;
 	}
 	/* Qualifying may make two names equal (root, root@host). */
+	addr_list_dedupe(&out);
 	addr_list_clear(list);
-	addr_list_init(list);
-	for (size_t i = 0; i < out.count; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < list->count && !dup; k++)
-			dup = strcmp(list->addrs[k], out.addrs[i]) == 0;
-		if (!dup)
-			addr_list_add(list, out.addrs[i],
-				      strlen(out.addrs[i]));
-	}
+	*list = out;
+	addr_list_init(&out);
 	ok = true;
 done:
 	addr_list_clear(&out);

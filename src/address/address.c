@@ -43,6 +43,7 @@
 #include "util/limits.h"
 
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -778,6 +779,67 @@ addr_list_add(struct addr_list *list, const char *addr, size_t len)
 		list->cap = cap;
 	}
 	list->addrs[list->count++] = xmemdup0(addr, len);
+}
+
+/* Order of two mailboxes for addr_list_dedupe: local parts bytewise,
+ * then domains ignoring ASCII case, then position (so the first of
+ * equal mailboxes sorts first). */
+struct dedupe_key {
+	const char *addr;
+	size_t local_len;
+	size_t pos;
+};
+
+static int
+dedupe_cmp(const void *pa, const void *pb)
+{
+	const struct dedupe_key *a = pa, *b = pb;
+	size_t n = a->local_len < b->local_len ? a->local_len : b->local_len;
+	int c = memcmp(a->addr, b->addr, n);
+
+	if (c == 0 && a->local_len != b->local_len)
+		c = a->local_len < b->local_len ? -1 : 1;
+	if (c == 0)
+		c = strcasecmp(a->addr + a->local_len, b->addr + b->local_len);
+	if (c == 0)
+		c = a->pos < b->pos ? -1 : a->pos > b->pos;
+	return c;
+}
+
+void
+addr_list_dedupe(struct addr_list *list)
+{
+	struct dedupe_key *keys;
+	bool *drop;
+	size_t kept = 0;
+
+	if (list->count < 2)
+		return;
+	keys = xcalloc(list->count, sizeof(*keys));
+	drop = xcalloc(list->count, sizeof(*drop));
+	for (size_t i = 0; i < list->count; i++) {
+		const char *at = strrchr(list->addrs[i], '@');
+		keys[i].addr = list->addrs[i];
+		keys[i].local_len = at ? (size_t)(at - list->addrs[i])
+				       : strlen(list->addrs[i]);
+		keys[i].pos = i;
+	}
+	qsort(keys, list->count, sizeof(*keys), dedupe_cmp);
+	for (size_t i = 1; i < list->count; i++) {
+		struct dedupe_key a = keys[i - 1], b = keys[i];
+		a.pos = b.pos = 0;
+		if (dedupe_cmp(&a, &b) == 0)
+			drop[keys[i].pos] = true;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		if (drop[i])
+			free(list->addrs[i]);
+		else
+			list->addrs[kept++] = list->addrs[i];
+	}
+	list->count = kept;
+	free(keys);
+	free(drop);
 }
 
 /* address-list = (address *("," address)) / obs-addr-list, where an

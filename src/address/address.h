@@ -23,6 +23,9 @@ struct addr_list {
 
 void addr_list_init(struct addr_list *list);
 void addr_list_clear(struct addr_list *list);
+/* Remove every mailbox that equals an earlier one (local parts exactly,
+ * domains ignoring ASCII case), keeping the order. O(n log n). */
+void addr_list_dedupe(struct addr_list *list);
 /* Append a copy of addr (len bytes) to the list. */
 void addr_list_add(struct addr_list *list, const char *addr, size_t len);
 

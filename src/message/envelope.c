@@ -14,40 +14,18 @@
 #include <strings.h>
 #include <sysexits.h>
 
-/* Same mailbox: local parts exactly, domains ignoring ASCII case. */
-static bool
-same_address(const char *a, const char *b)
-{
-	const char *at_a = strrchr(a, '@');
-	const char *at_b = strrchr(b, '@');
-	size_t la = at_a ? (size_t)(at_a - a) : strlen(a);
-	size_t lb = at_b ? (size_t)(at_b - b) : strlen(b);
-
-	if (la != lb || memcmp(a, b, la) != 0)
-		return false;
-	if (!at_a || !at_b)
-		return !at_a && !at_b;
-	return strcasecmp(at_a, at_b) == 0;
-}
-
 /* Move the addresses of from into out, skipping ones already there. */
 static bool
 merge_unique(struct addr_list *out, struct addr_list *from,
 	     struct mf_error *err)
 {
-	for (size_t i = 0; i < from->count; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < out->count && !dup; j++)
-			dup = same_address(out->addrs[j], from->addrs[i]);
-		if (dup)
-			continue;
-		if (out->count >= LIMIT_RECIPIENTS) {
-			err_set(err, EX_DATAERR, ERR_PERMANENT,
-				"more than %u recipients",
-				(unsigned)LIMIT_RECIPIENTS);
-			return false;
-		}
+	for (size_t i = 0; i < from->count; i++)
 		addr_list_add(out, from->addrs[i], strlen(from->addrs[i]));
+	addr_list_dedupe(out);
+	if (out->count > LIMIT_RECIPIENTS) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT,
+			"more than %u recipients", (unsigned)LIMIT_RECIPIENTS);
+		return false;
 	}
 	return true;
 }

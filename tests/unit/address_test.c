@@ -591,6 +591,44 @@ test_messages(void)
 	CHECK(strstr(err.msg, "line break") != NULL);
 }
 
+/* addr_list_dedupe: later duplicates go, order stays; local parts are
+ * exact, domains ignore case; bare names compare as they are. */
+static void
+test_dedupe(void)
+{
+	static const char *const in[] = {
+		"b@x.org", "a@X.org", "A@x.org", "a@x.ORG", "b@x.org", "root",
+		"root@x.org", "root", "", "",
+	};
+	static const char *const want[] = {
+		"b@x.org", "a@X.org", "A@x.org", "root", "root@x.org", "",
+	};
+	struct addr_list l;
+
+	addr_list_init(&l);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		addr_list_add(&l, in[i], strlen(in[i]));
+	addr_list_dedupe(&l);
+	CHECK(l.count == sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < l.count && i < sizeof(want) / sizeof(want[0]);
+	     i++)
+		CHECK_STR(l.addrs[i], want[i]);
+	addr_list_clear(&l);
+	/* 20000 entries, every one twice: the first 10000 stay, in order */
+	addr_list_init(&l);
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < 10000; i++) {
+			char a[32];
+			int n = snprintf(a, sizeof(a), "u%d@Example.org", i);
+			addr_list_add(&l, a, (size_t)n);
+		}
+	addr_list_dedupe(&l);
+	CHECK(l.count == 10000);
+	CHECK_STR(l.addrs[0], "u0@Example.org");
+	CHECK_STR(l.addrs[9999], "u9999@Example.org");
+	addr_list_clear(&l);
+}
+
 int
 main(void)
 {
@@ -601,6 +639,7 @@ main(void)
 	test_limits_recipients();
 	test_mailbox_table();
 	test_messages();
+	test_dedupe();
 	printf("address_test: %zu list cases, %zu mailbox cases\n",
 	       sizeof(list_cases) / sizeof(list_cases[0]),
 	       sizeof(mailbox_cases) / sizeof(mailbox_cases[0]));
