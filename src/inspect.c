@@ -123,9 +123,10 @@ inspect_version(FILE *out)
 	fprintf(out, "TLS library: GnuTLS %s\n", gnutls_check_version(NULL));
 	fprintf(out, "SASL library: GNU SASL %s\n",
 		gsasl_check_version(NULL));
-	fprintf(out, "Authentication methods: scram-sha-256 scram-sha-1 "
-		     "plain login (auth on); oauthbearer xoauth2 cram-md5 "
-		     "digest-md5 external (by name)\n");
+	fprintf(out, "Authentication methods: scram-sha-256-plus "
+		     "scram-sha-1-plus scram-sha-256 scram-sha-1 plain login "
+		     "(auth on); oauthbearer xoauth2 cram-md5 digest-md5 "
+		     "external (by name)\n");
 	fprintf(out, "Features: STARTTLS, implicit TLS, PIPELINING, SIZE, "
 		     "8BITMIME, durable queue, -bs, aliases, eval and "
 		     "passwordeval\n");

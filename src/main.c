@@ -13,6 +13,7 @@
 #include "queue/queue.h"
 #include "log/log.h"
 #include "privilege.h"
+#include "serverinfo.h"
 #include "submit.h"
 #include "util/error.h"
 
@@ -173,6 +174,14 @@ main(int argc, char **argv)
 		if (!(opts.mode == CLI_MODE_PRETEND
 			      ? inspect_pretend(&opts, stdout, &err)
 			      : inspect_verify(&opts, stdout, &err))) {
+			fflush(stdout);
+			fprintf(stderr, "mailferry: %s\n", err.msg);
+			return err.exit_code ? err.exit_code : EX_SOFTWARE;
+		}
+		return EX_OK;
+	case CLI_MODE_SERVERINFO:
+		log_init(opts.verbose);
+		if (!serverinfo_run(&opts, stdout, &err)) {
 			fflush(stdout);
 			fprintf(stderr, "mailferry: %s\n", err.msg);
 			return err.exit_code ? err.exit_code : EX_SOFTWARE;

@@ -8,8 +8,10 @@
  * the obsolete forms of section 4.4 (CFWS around dots and "@", phrases
  * with unquoted dots, source routes in angle addresses, empty list
  * members) and the UTF-8 extension of RFC 6532 (any byte >= 0x80 is taken
- * as text and passed through unchanged; it is not checked for valid
- * UTF-8). What comes out is the addr-spec in RFC 5321 form: the local
+ * as text and passed through unchanged; an addr-spec must be valid UTF-8,
+ * RFC 3629, while display names and comments, which are dropped, are not
+ * checked). What comes out is the addr-spec in RFC 5321 form (RFC 6531
+ * when it holds UTF-8): the local
  * part as a dot-atom, or as a minimal quoted string when it is not one,
  * then "@" and the domain (a dot-atom or an address literal). Display
  * names, group names, comments and routes are dropped.
@@ -36,6 +38,7 @@
 #include "config.h"
 
 #include "address/address.h"
+#include "address/internal.h"
 
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -105,6 +108,49 @@ is_dot_atom(const char *s, size_t len)
 		} else if (!is_atext(c)) {
 			return false;
 		}
+	}
+	return true;
+}
+
+/* RFC 3629 section 4: well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF). */
+bool
+addr_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i], lo = 0x80, hi = 0xbf;
+		size_t need;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* UTF-16 surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else {
+			return false; /* 0x80-0xc1, 0xf5-0xff */
+		}
+		if (len - i - 1 < need || p[i + 1] < lo || p[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= need; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+		i += need + 1;
 	}
 	return true;
 }
@@ -597,6 +643,10 @@ emit(struct parser *ps, bool has_domain, size_t start, size_t end)
 		fail_too_long(ps->err, start);
 		goto out;
 	}
+	if (!addr_utf8_valid(out.data, out.len)) {
+		fail_at(ps->err, start, "invalid UTF-8 in address");
+		goto out;
+	}
 	if (ps->count >= LIMIT_RECIPIENTS) {
 		err_set(ps->err, EX_DATAERR, ERR_PERMANENT,
 			"more than %u recipients at byte %zu",
@@ -1071,6 +1121,10 @@ addr_parse_mailbox(const char *text, char **out, struct mf_error *err)
 	}
 	if (!format_address(local.data, local.len, domain, dlen, &res)) {
 		fail_too_long(err, 0);
+		goto out;
+	}
+	if (!addr_utf8_valid(res.data, res.len)) {
+		fail_at(err, 0, "invalid UTF-8 in address");
 		goto out;
 	}
 	*out = xmemdup0(res.data, res.len);

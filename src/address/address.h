@@ -13,8 +13,10 @@ struct mf_error;
 /* A list of addr-specs, each a terminated string in SMTP form:
  * local-part "@" domain, where the local part is a dot-atom or, when it
  * needs it, a quoted string ("john doe"@example.org); an unqualified
- * address ("root") has no "@". Comments, display names, group names and
- * routes are dropped. Order is the order in the header. */
+ * address ("root") has no "@". UTF-8 (RFC 6532) is kept as written, so an
+ * address may need SMTPUTF8 or IDNA on the wire (address/idna.h).
+ * Comments, display names, group names and routes are dropped. Order is
+ * the order in the header. */
 struct addr_list {
 	char **addrs;
 	size_t count;
@@ -35,8 +37,9 @@ void addr_list_add(struct addr_list *list, const char *addr, size_t len);
  * empty groups ("undisclosed-recipients:;") add nothing. The input is
  * counted and may contain NUL (which is an error).
  * Errors: EX_DATAERR, permanent, with a message saying what is wrong and
- * where ("unterminated quoted string", "missing '>'" ...); on error the
- * addresses found before the bad one stay in list. */
+ * where ("unterminated quoted string", "missing '>'", "invalid UTF-8 in
+ * address" ...); on error the addresses found before the bad one stay in
+ * list. */
 bool addr_list_parse(const char *text, size_t len, struct addr_list *list,
 		     struct mf_error *err);
 
@@ -67,8 +70,8 @@ bool addr_list_scan(const char *text, size_t len,
 
 /* Check one envelope address given on the command line or in the config
  * (-f, recipients): an addr-spec, optionally in <angle brackets>, with
- * no CR, LF, NUL or other control character. On success *out is the bare
- * addr-spec, owned by the caller. Errors: EX_USAGE/EX_DATAERR style
+ * no CR, LF, NUL or other control character, and valid UTF-8. On
+ * success *out is the bare addr-spec, owned by the caller. Errors:
  * EX_DATAERR, permanent. "<>" (the null sender) yields "". */
 bool addr_parse_mailbox(const char *text, char **out, struct mf_error *err);
 

@@ -40,6 +40,12 @@ static const char usage_text[] =
 	"  -qI ID, -qR RCPT, -qS SENDER  deliver only the matching messages\n"
 	"      --queue-remove ID, --queue-hold ID, --queue-release ID\n"
 	"  -P, --pretend   print the account's effective settings\n"
+	"  -S, --serverinfo  print the server's greeting, TLS session, "
+	"certificate\n"
+	"                  (and the fingerprint for tls_fingerprint) and "
+	"capabilities;\n"
+	"                  connects as a delivery would; no AUTH, nothing "
+	"sent\n"
 	"      --read-envelope-from  take the envelope sender from From\n"
 	"      --KEYWORD=VALUE  any configuration keyword, '-' for '_'\n"
 	"                  (--host=H uses no configuration file accounts)\n"
@@ -136,10 +142,11 @@ long_option(int argc, char **argv, int *i, struct cli_options *opts,
 		{ "pretend", 4 }, { "debug", 5 }, { "read-recipients", 6 },
 		{ "read-envelope-from", 7 }, { "from", 8 }, { "account", 9 },
 		{ "file", 10 }, { "queue-remove", 11 }, { "queue-hold", 12 },
-		{ "queue-release", 13 }, { "host", 14 },
+		{ "queue-release", 13 }, { "host", 14 }, { "serverinfo", 15 },
 	};
 	int what = 0;
 	const char *value = eq ? eq + 1 : NULL;
+	bool takes_value;
 
 	for (size_t k = 0; k < sizeof(table) / sizeof(table[0]); k++)
 		if (strlen(table[k].name) == n &&
@@ -147,7 +154,9 @@ long_option(int argc, char **argv, int *i, struct cli_options *opts,
 			what = table[k].what;
 	if (what == 0)
 		return 0;
-	if (what >= 8 && value == NULL) {
+	/* 8 to 14 take a value; the others are flags. */
+	takes_value = what >= 8 && what <= 14;
+	if (takes_value && value == NULL) {
 		/* "--from ADDR" as getopt_long allows */
 		if (*i + 1 >= argc) {
 			err_set(err, EX_USAGE, ERR_PERMANENT,
@@ -156,7 +165,7 @@ long_option(int argc, char **argv, int *i, struct cli_options *opts,
 		}
 		value = argv[++*i];
 	}
-	if (what < 8 && value != NULL) {
+	if (!takes_value && value != NULL) {
 		err_set(err, EX_USAGE, ERR_PERMANENT,
 			"option --%.*s takes no argument", (int)n, arg);
 		return -1;
@@ -203,6 +212,7 @@ long_option(int argc, char **argv, int *i, struct cli_options *opts,
 		}
 		opts->host = value;
 		break;
+	case 15: opts->mode = CLI_MODE_SERVERINFO; break;
 	}
 	return 1;
 }
@@ -395,12 +405,11 @@ cli_parse(int argc, char **argv, struct cli_options *opts,
 				return false;
 			break;
 		case 'S':
+			/* msmtp's --serverinfo; alone, nothing glued. */
 			if (strcmp(arg, "-S") != 0)
 				goto unknown;
-			err_set(err, EX_USAGE, ERR_PERMANENT,
-				"option -S (--serverinfo) is not supported by "
-				"this version");
-			return false;
+			opts->mode = CLI_MODE_SERVERINFO;
+			break;
 		case 'o':
 			/* -oi is -i; -odq queues; every other -oX (-oem,
 			 * -odi, -odb, -oQ/dir, -oXvalue) is MTA tuning:

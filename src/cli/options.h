@@ -23,6 +23,7 @@ enum cli_mode {
 	CLI_MODE_SMTP,     /* -bs: speak SMTP on stdin/stdout */
 	CLI_MODE_VERIFY,   /* -bv: print recipients and account, send nothing */
 	CLI_MODE_PRETEND,  /* -P, --pretend: print the account's settings */
+	CLI_MODE_SERVERINFO, /* -S, --serverinfo: describe the smarthost */
 };
 
 /* A configuration setting given on the command line: msmtp's long options

@@ -501,7 +501,7 @@ parse_dsn_notify(const char *arg, char **out)
 
 static const char *const auth_methods[] = {
 	"on", "off", "plain", "login", "scram-sha-1", "scram-sha-256",
-	"cram-md5", "digest-md5", "ntlm", "gssapi", "external",
+	"scram-sha-1-plus", "scram-sha-256-plus", "cram-md5", "digest-md5", "ntlm", "gssapi", "external",
 	"oauthbearer", "xoauth2", NULL,
 };
 

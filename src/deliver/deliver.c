@@ -1,11 +1,14 @@
 /* deliver/deliver.c: one delivery attempt. Wires net (connect), tls (the
  * handshake when the session asks for it), sasl (the mechanism) and smtp
  * (the dialogue, SMTP or LMTP as the account says) together; owns the
- * streams and closes them in reverse order. */
+ * streams and closes them in reverse order. Once EHLO has said whether the
+ * server offers SMTPUTF8, each transaction's addresses are put in the form
+ * it takes (address/idna.h: UTF-8 as written, or A-label domains). */
 #include "config.h"
 
 #include "deliver/deliver.h"
 
+#include "address/idna.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "net/net.h"
@@ -74,6 +77,8 @@ struct deliver_session {
 	bool usable;       /* the dialogue is in step: another message can go */
 	unsigned messages; /* transactions started on this connection */
 	char *password;    /* from passwordeval; wiped on close */
+	bool probe;        /* --serverinfo: stop before AUTH */
+	char *greeting;    /* probe: the 220 reply's text */
 };
 
 void
@@ -85,6 +90,7 @@ deliver_close(struct deliver_session *ds)
 		smtp_quit(&ds->smtp);
 	sasl_session_free(ds->sasl);
 	secret_free(ds->password);
+	free(ds->greeting);
 	if (ds->smtp_started)
 		smtp_session_clear(&ds->smtp);
 	if (ds->tls)
@@ -94,7 +100,30 @@ deliver_close(struct deliver_session *ds)
 	free(ds);
 }
 
-/* Connect, greet, TLS and AUTH as the account says. */
+/* The TLS session's channel binding for SCRAM-*-PLUS (filled into tcb
+ * and scb), or NULL when the connection has none to offer. */
+static const struct sasl_channel_binding *
+session_binding(const struct deliver_session *ds,
+		struct tls_channel_binding *tcb,
+		struct sasl_channel_binding *scb)
+{
+	struct mf_error why;
+
+	if (ds->tls == NULL)
+		return NULL;
+	err_clear(&why);
+	if (!tls_stream_channel_binding(ds->tls, tcb, &why)) {
+		log_debug("%s", why.msg);
+		return NULL;
+	}
+	scb->type = tcb->type;
+	scb->data = tcb->data;
+	scb->len = tcb->len;
+	return scb;
+}
+
+/* Connect, greet, TLS and AUTH as the account says (a probe stops before
+ * AUTH). */
 static bool
 session_start(struct deliver_session *ds, struct mf_error *err)
 {
@@ -136,7 +165,11 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 	smtp_session_init(smtp, ds->tls ? ds->tls : ds->tcp, ds->tls != NULL);
 	smtp_session_set_lmtp(smtp, acct->protocol == CFG_PROTOCOL_LMTP);
 	ds->smtp_started = true;
-	if (!smtp_greeting(smtp, err) || !smtp_ehlo(smtp, helo, err))
+	if (!smtp_greeting(smtp, err))
+		return false;
+	if (ds->probe)
+		ds->greeting = xstrdup(buf_cstr(&smtp->reply.text));
+	if (!smtp_ehlo(smtp, helo, err))
 		return false;
 	if (acct->tls && acct->tls_starttls) {
 		if (!smtp->caps.starttls) {
@@ -153,8 +186,12 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 		if (!smtp_ehlo(smtp, helo, err))
 			return false;
 	}
+	if (ds->probe)
+		return true;
 	if (acct->auth && strcmp(acct->auth, "off") != 0) {
 		const char *password = acct->password;
+		struct tls_channel_binding tcb;
+		struct sasl_channel_binding scb;
 		if (password == NULL && acct->passwordeval != NULL) {
 			/* Only now, when the server wants it (msmtp). */
 			if (!run_capture(acct->passwordeval, CFG_EVAL_TIMEOUT,
@@ -165,13 +202,20 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 			}
 			password = ds->password;
 		}
-		if (!sasl_session_new(smtp->caps.auth, acct->auth,
-				      smtp->encrypted, acct->user,
-				      password, &ds->sasl, err) ||
+		if (!sasl_session_new_bound(smtp->caps.auth, acct->auth,
+					    smtp->encrypted,
+					    session_binding(ds, &tcb, &scb),
+					    acct->user, password, &ds->sasl,
+					    err) ||
 		    !smtp_auth(smtp, ds->sasl, err))
 			return false;
-		log_debug("authenticated as %s with %s", acct->user,
-			  sasl_session_mechanism(ds->sasl));
+		if (strstr(sasl_session_mechanism(ds->sasl), "-PLUS"))
+			log_debug("authenticated as %s with %s, channel "
+				  "binding %s", acct->user,
+				  sasl_session_mechanism(ds->sasl), scb.type);
+		else
+			log_debug("authenticated as %s with %s", acct->user,
+				  sasl_session_mechanism(ds->sasl));
 	}
 	return true;
 }
@@ -202,6 +246,80 @@ deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 	return true;
 }
 
+/* What AUTH would use on this session, for --serverinfo. */
+static void
+probe_auth(const struct deliver_session *ds, struct deliver_server_info *out)
+{
+	const struct cfg_account *acct = ds->account;
+	struct tls_channel_binding tcb;
+	struct sasl_channel_binding scb;
+	const struct sasl_channel_binding *cb;
+	struct mf_error why;
+
+	cb = session_binding(ds, &tcb, &scb);
+	out->cb_type = cb ? tcb.type : NULL;
+	out->auth = acct->auth && strcmp(acct->auth, "off") != 0;
+	if (!out->auth)
+		return;
+	err_clear(&why);
+	if (!sasl_mechanism_choose(ds->smtp.caps.auth, acct->auth,
+				   ds->smtp.encrypted, cb, out->auth_mech,
+				   sizeof(out->auth_mech), &why)) {
+		out->auth_mech[0] = '\0';
+		snprintf(out->auth_why, sizeof(out->auth_why), "%s", why.msg);
+	}
+}
+
+bool
+deliver_probe(const struct cfg_account *acct, struct deliver_server_info *out,
+	      struct mf_error *err)
+{
+	struct deliver_session *ds;
+	bool ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (acct->host == NULL && acct->socket == NULL) {
+		err_set(err, EX_CONFIG, ERR_PERMANENT,
+			"account '%s' has no host", acct->name ? acct->name
+							       : "defaults");
+		return false;
+	}
+	ds = xcalloc(1, sizeof(*ds));
+	ds->account = acct;
+	ds->probe = true;
+	if (!session_start(ds, err)) {
+		ds->usable = err->smtp_code != 0;
+		goto out;
+	}
+	ds->usable = true;
+	out->greeting = ds->greeting;
+	ds->greeting = NULL;
+	out->ehlo = xstrdup(buf_cstr(&ds->smtp.reply.text));
+	out->caps = ds->smtp.caps;
+	out->lmtp = ds->smtp.lmtp;
+	out->starttls = ds->tls != NULL && acct->tls_starttls;
+	if (ds->tls) {
+		if (!tls_stream_info(ds->tls, &out->tls_info, err))
+			goto out;
+		out->tls = true;
+	}
+	probe_auth(ds, out);
+	ok = true;
+out:
+	deliver_close(ds);
+	if (!ok)
+		deliver_server_info_clear(out);
+	return ok;
+}
+
+void
+deliver_server_info_clear(struct deliver_server_info *info)
+{
+	free(info->greeting);
+	free(info->ehlo);
+	memset(info, 0, sizeof(*info));
+}
+
 void
 deliver_session_info(struct deliver_session *ds,
 		      const struct cfg_account *acct, struct deliver_info *out)
@@ -226,11 +344,89 @@ deliver_session_usable(const struct deliver_session *ds)
 	return ds != NULL && ds->usable;
 }
 
+/* A job's envelope in the form this server takes: the sender and the
+ * recipients that can go, each converted when needed (address/idna.h). */
+struct wire_envelope {
+	char *sender;
+	char **rcpts;                     /* count entries, owned */
+	size_t *index;                    /* rcpts[k] is job->rcpts[index[k]] */
+	struct smtp_rcpt_result *results; /* count entries */
+	size_t count;
+};
+
+static void
+wire_envelope_clear(struct wire_envelope *w)
+{
+	for (size_t k = 0; k < w->count; k++)
+		free(w->rcpts[k]);
+	free(w->rcpts);
+	free(w->index);
+	free(w->results);
+	free(w->sender);
+}
+
+/* For -v: what an address became on the way to this server. */
+static void
+log_form(const char *given, const char *sent, enum addr_idna_form form)
+{
+	if (form == ADDR_IDNA_ALABEL)
+		log_debug("the server does not offer SMTPUTF8: <%s> goes as "
+			  "<%s>", given, sent);
+}
+
+/* Fill *w from job for a server with the capabilities caps. A recipient
+ * that cannot go (a non-ASCII local part and no SMTPUTF8, an invalid
+ * internationalized domain) gets that permanent failure in results and is
+ * left out; false when none is left (err: the first one's failure) or
+ * when the sender cannot go (err). *w must be cleared in every case. */
+static bool
+wire_envelope_build(const struct smtp_caps *caps,
+		    const struct deliver_job *job,
+		    struct smtp_rcpt_result *results, struct wire_envelope *w,
+		    struct mf_error *err)
+{
+	const struct mf_error *first = NULL;
+	enum addr_idna_form form;
+
+	memset(w, 0, sizeof(*w));
+	w->rcpts = xcalloc(job->rcpt_count + 1, sizeof(*w->rcpts));
+	w->index = xcalloc(job->rcpt_count + 1, sizeof(*w->index));
+	w->results = xcalloc(job->rcpt_count + 1, sizeof(*w->results));
+	if (!addr_idna_envelope(job->sender, caps->smtputf8, &w->sender,
+				&form, err)) {
+		err_prefix(err, "envelope sender: ");
+		return false;
+	}
+	log_form(job->sender, w->sender, form);
+	for (size_t i = 0; i < job->rcpt_count; i++) {
+		struct smtp_rcpt_result *r = &results[i];
+		char *out;
+
+		if (!addr_idna_envelope(job->rcpts[i], caps->smtputf8, &out,
+					&form, &r->error)) {
+			r->code = 0;
+			r->accepted = false;
+			if (first == NULL)
+				first = &r->error;
+			continue;
+		}
+		log_form(job->rcpts[i], out, form);
+		w->index[w->count] = i;
+		w->rcpts[w->count++] = out;
+	}
+	if (w->count == 0) {
+		*err = *first;
+		return false;
+	}
+	return true;
+}
+
 bool
 deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 	     struct smtp_rcpt_result *results, size_t *accepted,
 	     struct mf_error *err)
 {
+	struct wire_envelope w;
 	bool ok, ended = false;
 
 	*accepted = 0;
@@ -243,17 +439,26 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		return false;
 	}
 	ds->messages++;
+	/* Addresses this server cannot take are refused before MAIL, so the
+	 * dialogue stays in step. */
+	if (!wire_envelope_build(&ds->smtp.caps, job, results, &w, err)) {
+		wire_envelope_clear(&w);
+		return false;
+	}
 	struct smtp_dsn dsn = { job->dsn_notify, job->dsn_ret,
 				job->dsn_envid };
-	ok = smtp_envelope(&ds->smtp, job->sender, job->rcpts,
-			   job->rcpt_count, job->eight_bit, job->size, &dsn,
-			   results, accepted, err) &&
+	ok = smtp_envelope(&ds->smtp, w.sender, w.rcpts, w.count,
+			   job->eight_bit, job->size, &dsn, w.results,
+			   accepted, err) &&
 	     send_body(&ds->smtp, job, err);
 	if (ok) {
 		ended = true;
-		ok = smtp_data_end(&ds->smtp, job->rcpts, results,
-				   job->rcpt_count, accepted, err);
+		ok = smtp_data_end(&ds->smtp, w.rcpts, w.results, w.count,
+				   accepted, err);
 	}
+	for (size_t k = 0; k < w.count; k++)
+		results[w.index[k]] = w.results[k];
+	wire_envelope_clear(&w);
 	/* After a refusal the dialogue is still in step; after an I/O or
 	 * protocol error (no reply code) it is not. */
 	if (!ok && err->smtp_code == 0)

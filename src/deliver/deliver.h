@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "smtp/reply.h"
+#include "tls/tls.h"
+
 struct cfg_account;
 struct mf_error;
 struct smtp_rcpt_result;
@@ -76,6 +79,36 @@ void deliver_session_info(struct deliver_session *ds,
 /* QUIT when the dialogue is in step, then close; NULL does nothing. */
 void deliver_close(struct deliver_session *ds);
 
+/* What --serverinfo shows: the smarthost as a delivery meets it. */
+struct deliver_server_info {
+	char *greeting;        /* the 220 reply's text, lines joined with '\n'
+				  (owned) */
+	char *ehlo;            /* the text of the last EHLO (LHLO) reply;
+				  its first word is the server's name (owned) */
+	struct smtp_caps caps; /* from the last EHLO: after TLS with TLS */
+	bool lmtp;             /* spoken with LHLO (protocol lmtp) */
+	bool starttls;         /* TLS was started with STARTTLS */
+	bool tls;              /* the session is TLS: tls_info is set */
+	struct tls_session_info tls_info;
+	const char *cb_type;   /* the session's channel binding type
+				  ("tls-exporter", "tls-unique"), or NULL */
+	bool auth;             /* the account authenticates (auth not off) */
+	char auth_mech[32];    /* what AUTH would use, or "" (auth_why says
+				  why not) */
+	char auth_why[512];
+};
+
+/* Connect to the account's smarthost exactly as deliver_open() does (TLS
+ * as configured and never downgraded, the certificate checked as
+ * configured), greet, and stop before AUTH: describe the server, then
+ * QUIT. No password is needed (passwordeval is not run) and no AUTH is
+ * sent. *out is owned by the caller (deliver_server_info_clear) and is
+ * set only on success. Errors: as deliver_open's up to AUTH (a refused
+ * certificate is EX_TEMPFAIL, temporary, saying why). */
+bool deliver_probe(const struct cfg_account *acct,
+		   struct deliver_server_info *out, struct mf_error *err);
+void deliver_server_info_clear(struct deliver_server_info *info);
+
 /* Connect, EHLO, TLS as configured (never downgraded: with tls on and
  * STARTTLS not offered nothing is sent), AUTH as configured, then the
  * transaction. results (rcpt_count entries) receive each recipient's
@@ -93,7 +126,15 @@ void deliver_close(struct deliver_session *ds);
  * recipient's own (4xx temporary, 5xx permanent, enhanced status kept;
  * the connection's failure, temporary, for those whose reply never
  * came). *accepted then counts the recipients that have the message,
- * and true is returned (err clear) when there is at least one. */
+ * and true is returned (err clear) when there is at least one.
+ *
+ * Addresses with UTF-8 go as written, with SMTPUTF8 on MAIL, when the
+ * server offers SMTPUTF8; otherwise their domains go as A-labels
+ * (address/idna.h). A recipient that cannot go that way (a non-ASCII
+ * local part, an invalid internationalized domain) is refused before
+ * MAIL: its result holds the permanent EX_DATAERR failure (code 0) and
+ * the others still go; when none is left, or the sender cannot go, false
+ * with that failure and nothing sent (the session stays usable). */
 bool deliver_message(const struct deliver_job *job,
 		     struct smtp_rcpt_result *results, size_t *accepted,
 		     struct mf_error *err);

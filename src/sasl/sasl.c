@@ -1,9 +1,21 @@
 /* sasl/sasl.c: the libgsasl client wrapper (RFC 4422 SASL; RFC 4616 PLAIN,
- * RFC 5802/7677 SCRAM-SHA-1/-256; the non-standard LOGIN; CRAM-MD5,
- * DIGEST-MD5 and EXTERNAL when asked for by name). OAUTHBEARER (RFC 7628)
- * and Google's and Microsoft's XOAUTH2, which libgsasl 2.2 lacks, are one
- * message each and are built here. It picks the mechanism, steps the
- * exchange and wipes what passed through it. */
+ * RFC 5802/7677 SCRAM-SHA-1/-256 and their -PLUS variants with channel
+ * binding; the non-standard LOGIN; CRAM-MD5, DIGEST-MD5 and EXTERNAL when
+ * asked for by name). OAUTHBEARER (RFC 7628) and Google's and Microsoft's
+ * XOAUTH2, which libgsasl 2.2 lacks, are one message each and are built
+ * here. It picks the mechanism, steps the exchange and wipes what passed
+ * through it.
+ *
+ * Channel binding (RFC 5802 section 6): the caller hands over the TLS
+ * session's binding as bytes with its type name; it goes to libgsasl as
+ * the base64 property of that type (GSASL_CB_TLS_EXPORTER, which needs
+ * libgsasl 2.2, or GSASL_CB_TLS_UNIQUE), and libgsasl names that type in
+ * the gs2 header ("p=tls-exporter,,"). The property is set only for a
+ * -PLUS mechanism: libgsasl 2.2's client fails a plain SCRAM exchange that
+ * has one (it cannot send the "y" flag), so plain SCRAM always sends "n"
+ * even when we could bind. That loses RFC 5802's downgrade signal when
+ * the server does not offer -PLUS; the mechanism list came over a TLS
+ * session whose certificate was checked, which is what protects it. */
 #include "config.h"
 
 #include "sasl/sasl.h"
@@ -23,6 +35,7 @@ struct sasl_session {
 	Gsasl *ctx;
 	Gsasl_session *sctx;  /* NULL for the token mechanisms */
 	char mech[32];
+	char *cb64;           /* the channel binding in base64, or NULL */
 	bool done;
 	char *user;           /* token mechanisms: copies, wiped */
 	char *token;
@@ -38,17 +51,43 @@ static const struct {
 	bool needs_tls;
 	bool explicit;
 	bool token;      /* built here, not by libgsasl */
+	bool plus;       /* needs a channel binding */
 } mech_order[] = {
-	{ "SCRAM-SHA-256", false, false, false },
-	{ "SCRAM-SHA-1", false, false, false },
-	{ "PLAIN", true, false, false },
-	{ "LOGIN", true, false, false },
-	{ "OAUTHBEARER", true, true, true },
-	{ "XOAUTH2", true, true, true },
-	{ "CRAM-MD5", false, true, false },
-	{ "DIGEST-MD5", false, true, false },
-	{ "EXTERNAL", false, true, false },
+	{ "SCRAM-SHA-256-PLUS", true, false, false, true },
+	{ "SCRAM-SHA-1-PLUS", true, false, false, true },
+	{ "SCRAM-SHA-256", false, false, false, false },
+	{ "SCRAM-SHA-1", false, false, false, false },
+	{ "PLAIN", true, false, false, false },
+	{ "LOGIN", true, false, false, false },
+	{ "OAUTHBEARER", true, true, true, false },
+	{ "XOAUTH2", true, true, true, false },
+	{ "CRAM-MD5", false, true, false, false },
+	{ "DIGEST-MD5", false, true, false, false },
+	{ "EXTERNAL", false, true, false, false },
 };
+
+/* The libgsasl property that carries a binding of cb's type; false when
+ * there is no binding or libgsasl cannot send its type. */
+static bool
+cb_property(const struct sasl_channel_binding *cb, Gsasl_property *prop)
+{
+	if (cb == NULL || cb->type == NULL || cb->data == NULL ||
+	    cb->len == 0)
+		return false;
+	if (strcmp(cb->type, "tls-unique") == 0) {
+		*prop = GSASL_CB_TLS_UNIQUE;
+		return true;
+	}
+/* tls-exporter (RFC 9266) came with libgsasl 2.2; configure accepts 2.0,
+ * whose header lacks the property. */
+#if GSASL_VERSION_NUMBER >= 0x020200
+	if (strcmp(cb->type, "tls-exporter") == 0) {
+		*prop = GSASL_CB_TLS_EXPORTER;
+		return true;
+	}
+#endif
+	return false;
+}
 
 static bool
 is_token_mech(const char *name)
@@ -77,9 +116,11 @@ offers(const char *list, const char *name)
 
 static bool
 choose(Gsasl *ctx, const char *server_mechs, const char *wanted,
-       bool encrypted, char *mech, size_t mech_size, struct mf_error *err)
+       bool encrypted, const struct sasl_channel_binding *cb, char *mech,
+       size_t mech_size, struct mf_error *err)
 {
 	bool any = strcasecmp(wanted, "on") == 0, known = any;
+	Gsasl_property prop;
 
 	for (size_t i = 0; i < sizeof(mech_order) / sizeof(mech_order[0]);
 	     i++) {
@@ -93,12 +134,30 @@ choose(Gsasl *ctx, const char *server_mechs, const char *wanted,
 			continue;
 		if (!mech_order[i].token && !gsasl_client_support_p(ctx, name))
 			continue;
-		if (mech_order[i].needs_tls && !encrypted) {
+		if (mech_order[i].needs_tls && !encrypted &&
+		    !mech_order[i].plus) {
 			if (!any) {
 				err_set(err, EX_CONFIG, ERR_PERMANENT,
 					"refusing AUTH %s without TLS: the "
 					"password would be sent in clear",
 					name);
+				return false;
+			}
+			continue;
+		}
+		/* -PLUS binds the exchange to this TLS session: without a
+		 * binding we can send, "on" takes the next (plain SCRAM). */
+		if (mech_order[i].plus &&
+		    (!encrypted || !cb_property(cb, &prop))) {
+			if (!any) {
+				err_set(err, EX_UNAVAILABLE, ERR_PERMANENT,
+					"AUTH %s needs a TLS channel binding, "
+					"and %s", name,
+					!encrypted ? "the connection is not TLS"
+					: cb == NULL || cb->len == 0
+						? "this TLS session has none"
+						: "this libgsasl cannot send "
+						  "its type");
 				return false;
 			}
 			continue;
@@ -115,9 +174,9 @@ choose(Gsasl *ctx, const char *server_mechs, const char *wanted,
 	else if (!known)
 		err_set(err, EX_CONFIG, ERR_PERMANENT,
 			"auth %s is not supported by this version (use on, "
-			"scram-sha-256, scram-sha-1, plain, login, "
-			"oauthbearer, xoauth2, cram-md5, digest-md5 or "
-			"external)", wanted);
+			"scram-sha-256-plus, scram-sha-1-plus, scram-sha-256, "
+			"scram-sha-1, plain, login, oauthbearer, xoauth2, "
+			"cram-md5, digest-md5 or external)", wanted);
 	else
 		err_set(err, EX_UNAVAILABLE, ERR_PERMANENT,
 			"server does not offer AUTH %s (it offers: %s)",
@@ -126,9 +185,64 @@ choose(Gsasl *ctx, const char *server_mechs, const char *wanted,
 }
 
 bool
+sasl_mechanism_choose(const char *server_mechs, const char *wanted,
+		      bool encrypted, const struct sasl_channel_binding *cb,
+		      char *mech, size_t size, struct mf_error *err)
+{
+	Gsasl *ctx;
+	int rc;
+	bool ok;
+
+	rc = gsasl_init(&ctx);
+	if (rc != GSASL_OK) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL, "libgsasl: %s",
+			gsasl_strerror(rc));
+		return false;
+	}
+	ok = choose(ctx, server_mechs, wanted, encrypted, cb, mech, size,
+		    err);
+	gsasl_done(ctx);
+	return ok;
+}
+
+bool
 sasl_session_new(const char *server_mechs, const char *wanted,
 		 bool encrypted, const char *user, const char *password,
 		 struct sasl_session **out, struct mf_error *err)
+{
+	return sasl_session_new_bound(server_mechs, wanted, encrypted, NULL,
+				      user, password, out, err);
+}
+
+/* Give the session's channel binding to libgsasl (a -PLUS mechanism). */
+static bool
+set_binding(struct sasl_session *s, const struct sasl_channel_binding *cb,
+	    struct mf_error *err)
+{
+	Gsasl_property prop;
+	size_t len = 0;
+	char *b64 = NULL;
+	int rc;
+
+	if (!cb_property(cb, &prop))
+		BUG("a -PLUS mechanism was chosen without a channel binding");
+	rc = gsasl_base64_to((const char *)cb->data, cb->len, &b64, &len);
+	if (rc != GSASL_OK) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL, "libgsasl: %s",
+			gsasl_strerror(rc));
+		return false;
+	}
+	s->cb64 = xstrdup(b64);
+	gsasl_free(b64);
+	gsasl_property_set(s->sctx, prop, s->cb64);
+	return true;
+}
+
+bool
+sasl_session_new_bound(const char *server_mechs, const char *wanted,
+		       bool encrypted, const struct sasl_channel_binding *cb,
+		       const char *user, const char *password,
+		       struct sasl_session **out, struct mf_error *err)
 {
 	struct sasl_session *s = xcalloc(1, sizeof(*s));
 	int rc;
@@ -149,7 +263,7 @@ sasl_session_new(const char *server_mechs, const char *wanted,
 			gsasl_strerror(rc));
 		goto fail;
 	}
-	if (!choose(s->ctx, server_mechs, wanted, encrypted, s->mech,
+	if (!choose(s->ctx, server_mechs, wanted, encrypted, cb, s->mech,
 		    sizeof(s->mech), err))
 		goto fail;
 	if (is_token_mech(s->mech)) {
@@ -170,6 +284,8 @@ sasl_session_new(const char *server_mechs, const char *wanted,
 	if (password)
 		gsasl_property_set(s->sctx, GSASL_PASSWORD, password);
 	gsasl_property_set(s->sctx, GSASL_SERVICE, "smtp");
+	if (strstr(s->mech, "-PLUS") != NULL && !set_binding(s, cb, err))
+		goto fail;
 	*out = s;
 	return true;
 fail:
@@ -193,6 +309,7 @@ sasl_session_free(struct sasl_session *s)
 		gsasl_done(s->ctx);
 	secret_free(s->user);
 	secret_free(s->token);
+	free(s->cb64);
 	free(s);
 }
 

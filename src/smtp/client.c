@@ -1,6 +1,7 @@
 /* smtp/client.c: the SMTP client engine (RFC 5321 3.1-3.3, 4.1; RFC 3207
- * STARTTLS; RFC 4954 AUTH; RFC 2920 PIPELINING; RFC 6152 8BITMIME), and
- * LMTP (RFC 2033: LHLO, one reply per recipient after the data).
+ * STARTTLS; RFC 4954 AUTH; RFC 2920 PIPELINING; RFC 6152 8BITMIME; RFC
+ * 6531 SMTPUTF8), and LMTP (RFC 2033: LHLO, one reply per recipient after
+ * the data).
  *
  * Every reply line is checked by smtp/reply.c before anything acts on it.
  * Commands go through one output buffer so that a pipelined group leaves
@@ -12,6 +13,7 @@
 
 #include "log/log.h"
 #include "sasl/sasl.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/limits.h"
 #include "util/secret.h"
@@ -413,6 +415,18 @@ xtext(struct buf *out, const char *text)
 	}
 }
 
+/* True when an address of the envelope has a byte >= 0x80. */
+static bool
+envelope_has_utf8(const char *from, char *const *rcpts, size_t count)
+{
+	if (bytes_any_high(from, strlen(from)))
+		return true;
+	for (size_t i = 0; i < count; i++)
+		if (bytes_any_high(rcpts[i], strlen(rcpts[i])))
+			return true;
+	return false;
+}
+
 bool
 smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	      size_t count, bool body_8bit, unsigned long long size,
@@ -421,7 +435,7 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 {
 	char size_param[32] = "";
 	struct buf dsn_mail;
-	bool use_dsn, ok;
+	bool use_dsn, utf8, ok;
 
 	/* With PIPELINING, recipients go in groups of this many before the
 	 * replies are read, so neither side blocks on a full socket buffer
@@ -443,6 +457,15 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 			"limit of %llu bytes", size, s->caps.size_max);
 		return false;
 	}
+	/* RFC 6531 3.4: UTF-8 in the envelope needs SMTPUTF8 on MAIL, and a
+	 * server without it must not see such an address at all. */
+	utf8 = envelope_has_utf8(from, rcpts, count);
+	if (utf8 && !s->caps.smtputf8) {
+		err_set(err, EX_DATAERR, ERR_PERMANENT,
+			"non-ASCII address and the server does not offer "
+			"SMTPUTF8; nothing was sent");
+		return false;
+	}
 	if (s->caps.size && size)
 		snprintf(size_param, sizeof(size_param), " SIZE=%llu", size);
 	use_dsn = dsn && (dsn->notify || dsn->ret || dsn->envid);
@@ -458,10 +481,10 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 		buf_append_str(&dsn_mail, " ENVID=");
 		xtext(&dsn_mail, dsn->envid);
 	}
-	ok = queue_cmdf(s, err, "MAIL FROM:<%s>%s%s%s", from, size_param,
+	ok = queue_cmdf(s, err, "MAIL FROM:<%s>%s%s%s%s", from, size_param,
 			body_8bit && s->caps.eightbitmime ? " BODY=8BITMIME"
 							  : "",
-			buf_cstr(&dsn_mail));
+			utf8 ? " SMTPUTF8" : "", buf_cstr(&dsn_mail));
 	buf_clear(&dsn_mail);
 	if (!ok)
 		return false;

@@ -118,7 +118,10 @@ struct smtp_dsn {
  * MAIL is sent (EX_DATAERR, permanent). dsn (NULL: none) adds RET= and
  * ENVID= to MAIL and NOTIFY= with ORCPT= to each RCPT when the server
  * offers DSN (RFC 3461); a server without it gets the message without
- * them, and a warning says so.
+ * them, and a warning says so. An address with UTF-8 in it adds SMTPUTF8
+ * to MAIL (RFC 6531 3.4); the server must offer SMTPUTF8, else nothing is
+ * sent (EX_DATAERR, permanent: the caller converts such addresses first,
+ * see address/idna.h).
  * results (count entries) receive each recipient's outcome. Returns true
  * when at least one recipient was accepted and the server is ready for
  * data (354); *accepted counts them. When none was accepted, err is the

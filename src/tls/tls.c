@@ -9,7 +9,12 @@
  * (trust exactly one certificate; SHA-256, or SHA-1 and MD5 for old
  * configurations), tls_crl_file, tls_cert_file + tls_key_file (a client
  * certificate), tls_priorities, tls_host_override (the name checked and
- * sent as SNI) and the deprecated tls_min_dh_prime_bits. */
+ * sent as SNI) and the deprecated tls_min_dh_prime_bits.
+ *
+ * It also hands out what others need of a session without seeing GnuTLS:
+ * the channel binding for SCRAM-*-PLUS (RFC 9266 tls-exporter, RFC 5929
+ * tls-unique), and a description of the session and the server's
+ * certificate for --serverinfo. */
 #include "config.h"
 
 #include "tls/tls.h"
@@ -28,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 struct tls_stream {
 	struct stream base; /* first: a struct stream * is a tls_stream * */
@@ -35,6 +41,7 @@ struct tls_stream {
 	gnutls_certificate_credentials_t cred;
 	int fd;
 	unsigned timeout;
+	bool certcheck; /* the chain and the name were verified */
 	/* Pinning (pin.len == 0: not pinned). The verify callback leaves why
 	 * it refused here, for the one-line message after the handshake. */
 	struct tls_fingerprint pin;
@@ -293,6 +300,220 @@ tls_stream_peer_fingerprint(const struct stream *s, char *out, size_t size,
 			"certificate");
 		return false;
 	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* channel binding (RFC 5056, RFC 5929, RFC 9266) */
+
+bool
+tls_stream_channel_binding(const struct stream *s,
+			   struct tls_channel_binding *out,
+			   struct mf_error *err)
+{
+	const struct tls_stream *t = (const struct tls_stream *)s;
+	gnutls_channel_binding_t type;
+	gnutls_datum_t cb = { NULL, 0 };
+	int rc;
+
+	if (s->read != tls_read)
+		BUG("tls_stream_channel_binding on a stream that is not TLS");
+	memset(out, 0, sizeof(*out));
+	if (gnutls_protocol_get_version(t->session) == GNUTLS_TLS1_3) {
+		/* RFC 9266 2: 32 bytes exported with the label
+		 * "EXPORTER-Channel-Binding" and no context; tls-unique is
+		 * not defined for TLS 1.3. */
+		type = GNUTLS_CB_TLS_EXPORTER;
+		out->type = "tls-exporter";
+	} else if (!gnutls_session_ext_master_secret_status(t->session)) {
+		err_set(err, EX_UNAVAILABLE, ERR_PERMANENT,
+			"TLS: no channel binding: the session has no "
+			"extended master secret (RFC 7627)");
+		return false;
+	} else {
+		type = GNUTLS_CB_TLS_UNIQUE;
+		out->type = "tls-unique";
+	}
+	rc = gnutls_session_channel_binding(t->session, type, &cb);
+	if (rc < 0 || cb.size == 0 || cb.size > sizeof(out->data)) {
+		err_set(err, EX_UNAVAILABLE, ERR_PERMANENT,
+			"TLS: no %s channel binding: %s", out->type,
+			rc < 0 ? gnutls_strerror(rc) : "unexpected length");
+		if (rc >= 0)
+			gnutls_free(cb.data);
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	memcpy(out->data, cb.data, cb.size);
+	out->len = cb.size;
+	gnutls_free(cb.data);
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* describing the session (--serverinfo) */
+
+/* Copy len bytes of server-chosen text into out (size bytes, always
+ * terminated): control bytes become '?', and text that does not fit ends
+ * in "...". */
+static void
+copy_text(char *out, size_t size, const char *text, size_t len)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < len && o + 1 < size; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[o] = '\0';
+	if (o < len && size > 4)
+		memcpy(out + size - 4, "...", 4);
+}
+
+static void
+format_time(time_t when, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (when == (time_t)-1 || gmtime_r(&when, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		copy_text(out, size, "unknown", 7);
+}
+
+/* The subjectAltName DNS names and IP addresses, comma separated; the
+ * ones that fit, then "...". */
+static void
+alt_names(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (unsigned seq = 0; seq < 64; seq++) {
+		unsigned char value[256];
+		char ip[64];
+		size_t len = sizeof(value);
+		unsigned critical;
+		int type = gnutls_x509_crt_get_subject_alt_name(
+			crt, seq, value, &len, &critical);
+		const char *text = NULL;
+		size_t text_len = 0;
+
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			text = (const char *)value;
+			text_len = len;
+		} else if (type == GNUTLS_SAN_IPADDRESS &&
+			   (len == 4 || len == 16) &&
+			   inet_ntop(len == 4 ? AF_INET : AF_INET6, value, ip,
+				     sizeof(ip)) != NULL) {
+			text = ip;
+			text_len = strlen(ip);
+		}
+		if (text == NULL)
+			continue; /* other kinds, or too long for value */
+		if (o + (o ? 2 : 0) + text_len + 1 > size) {
+			if (size >= 4) {
+				if (o + 4 > size)
+					o = size - 4;
+				memcpy(out + o, "...", 4);
+			}
+			break;
+		}
+		if (o) {
+			out[o++] = ',';
+			out[o++] = ' ';
+		}
+		copy_text(out + o, size - o, text, text_len);
+		o += text_len;
+	}
+}
+
+static bool
+describe_cert(const gnutls_datum_t *der, struct tls_session_info *out)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { NULL, 0 };
+	unsigned char md[TLS_FINGERPRINT_MAX];
+	size_t md_len;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
+		copy_text(out->subject, sizeof(out->subject),
+			  (const char *)dn.data, dn.size);
+		gnutls_free(dn.data);
+	}
+	if (gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) >= 0) {
+		copy_text(out->issuer, sizeof(out->issuer),
+			  (const char *)dn.data, dn.size);
+		gnutls_free(dn.data);
+	}
+	alt_names(crt, out->names, sizeof(out->names));
+	format_time(gnutls_x509_crt_get_activation_time(crt),
+		    out->not_before, sizeof(out->not_before));
+	format_time(gnutls_x509_crt_get_expiration_time(crt),
+		    out->not_after, sizeof(out->not_after));
+	md_len = sizeof(md);
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA256, der, md, &md_len) < 0)
+		goto out;
+	tls_fingerprint_format(md, md_len, out->sha256, sizeof(out->sha256));
+	md_len = sizeof(md);
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA1, der, md, &md_len) < 0)
+		goto out;
+	tls_fingerprint_format(md, md_len, out->sha1, sizeof(out->sha1));
+	ok = true;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+bool
+tls_stream_info(const struct stream *s, struct tls_session_info *out,
+		struct mf_error *err)
+{
+	const struct tls_stream *t = (const struct tls_stream *)s;
+	const char *name;
+	char *desc;
+	unsigned count = 0;
+	const gnutls_datum_t *certs;
+
+	if (s->read != tls_read)
+		BUG("tls_stream_info on a stream that is not TLS");
+	memset(out, 0, sizeof(*out));
+	name = gnutls_protocol_get_name(
+		gnutls_protocol_get_version(t->session));
+	copy_text(out->protocol, sizeof(out->protocol), name ? name : "?",
+		  name ? strlen(name) : 1);
+	name = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
+	copy_text(out->cipher, sizeof(out->cipher), name ? name : "?",
+		  name ? strlen(name) : 1);
+	name = gnutls_group_get_name(gnutls_group_get(t->session));
+	if (name)
+		copy_text(out->kx, sizeof(out->kx), name, strlen(name));
+	desc = gnutls_session_get_desc(t->session);
+	if (desc) {
+		copy_text(out->desc, sizeof(out->desc), desc, strlen(desc));
+		gnutls_free(desc);
+	}
+	out->checked = t->pin.len ? "pinned (tls_fingerprint)"
+		       : t->certcheck ? "verified"
+				      : "not checked (tls_certcheck off)";
+	certs = gnutls_certificate_get_peers(t->session, &count);
+	out->chain_len = certs ? count : 0;
+	if (certs == NULL || count == 0)
+		return true; /* out->have_cert stays false */
+	if (!describe_cert(&certs[0], out)) {
+		err_set(err, EX_SOFTWARE, ERR_LOCAL,
+			"TLS: cannot read the server certificate");
+		return false;
+	}
+	out->have_cert = true;
 	return true;
 }
 
@@ -602,6 +823,7 @@ tls_stream_start(int fd, const struct tls_options *opts,
 	t = xcalloc(1, sizeof(*t));
 	t->fd = fd;
 	t->timeout = opts->timeout;
+	t->certcheck = opts->certcheck;
 	if ((opts->fingerprint &&
 	     !tls_fingerprint_parse(opts->fingerprint, &t->pin, err)) ||
 	    !setup_credentials(t, opts, err) ||

@@ -79,4 +79,55 @@ bool tls_stream_start(int fd, const struct tls_options *opts,
 bool tls_stream_peer_fingerprint(const struct stream *s, char *out,
 				 size_t size, struct mf_error *err);
 
+/* The channel binding of a session (RFC 5056), for SCRAM-*-PLUS (RFC 5802
+ * section 6): "tls-exporter" (RFC 9266, 32 bytes) on TLS 1.3, and
+ * "tls-unique" (RFC 5929, the first Finished message) on TLS 1.2 and
+ * older, then only with the extended master secret (RFC 7627), without
+ * which tls-unique does not name one connection (the triple handshake
+ * attack). */
+#define TLS_CHANNEL_BINDING_MAX 64
+
+struct tls_channel_binding {
+	const char *type; /* "tls-exporter" or "tls-unique" (static) */
+	unsigned char data[TLS_CHANNEL_BINDING_MAX];
+	size_t len;
+};
+
+/* Fill *out for the session on s (a stream made by tls_stream_start).
+ * Not a failure of the connection when false: it only means there is no
+ * binding to offer, and err says why ("the session has no extended master
+ * secret"). Errors: EX_UNAVAILABLE, permanent. */
+bool tls_stream_channel_binding(const struct stream *s,
+				struct tls_channel_binding *out,
+				struct mf_error *err);
+
+/* What --serverinfo shows of a session and of the server's certificate.
+ * Every text is terminated, and truncated when too long for its field
+ * (with "..." at its end). Times are UTC, "YYYY-MM-DD HH:MM:SS UTC". */
+struct tls_session_info {
+	char protocol[32];   /* "TLS1.3" */
+	char cipher[64];     /* "AES-256-GCM" */
+	char kx[64];         /* the key exchange group, "SECP256R1" or "" */
+	char desc[192];      /* GnuTLS's one-line summary of the session */
+	bool have_cert;      /* the fields below are set */
+	char subject[512];   /* RFC 4514 distinguished names */
+	char issuer[512];
+	char names[512];     /* subjectAltName DNS names and IP addresses,
+				comma separated, or "" */
+	char not_before[32];
+	char not_after[32];
+	char sha256[TLS_FINGERPRINT_TEXT_SIZE]; /* "AB:CD:..." */
+	char sha1[TLS_FINGERPRINT_TEXT_SIZE];
+	unsigned chain_len;  /* certificates the server sent */
+	const char *checked; /* how the certificate was checked (static):
+				"verified", "pinned (tls_fingerprint)" or
+				"not checked (tls_certcheck off)" */
+};
+
+/* Describe the session on s (a stream made by tls_stream_start) and the
+ * server's certificate. Errors: EX_SOFTWARE, local (the certificate cannot
+ * be parsed). */
+bool tls_stream_info(const struct stream *s, struct tls_session_info *out,
+		     struct mf_error *err);
+
 #endif

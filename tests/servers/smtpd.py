@@ -59,7 +59,12 @@ Default behaviour
 Greeting "220 localhost ESMTP test"; EHLO advertises PIPELINING, SIZE 10240000,
 8BITMIME, ENHANCEDSTATUSCODES, STARTTLS (cert given and not yet TLS), AUTH
 (only with --auth-user/--auth-password).  HELO, MAIL, RCPT, DATA, RSET, NOOP,
-VRFY, HELP, QUIT, STARTTLS, AUTH PLAIN/LOGIN/CRAM-MD5.  MAIL needs EHLO/HELO
+VRFY, HELP, QUIT, STARTTLS, AUTH PLAIN/LOGIN/CRAM-MD5/XOAUTH2/OAUTHBEARER,
+and SCRAM-SHA-1/SCRAM-SHA-256 (RFC 5802, 7677) with their -PLUS variants:
+the channel binding is tls-unique (Python's ssl has no tls-exporter), so
+-PLUS mechanisms in --auth-mechs are only advertised on TLS 1.2 sessions,
+and the transcript says "S: <SCRAM channel binding tls-unique verified>"
+when the client's matched.  MAIL needs EHLO/HELO
 first; after STARTTLS the EHLO/AUTH/transaction state is discarded, and so are
 bytes the client pipelined after STARTTLS.  Command lines longer than 1000
 octets (CRLF included; 12288 for AUTH lines) get "500 5.5.2 Line too long".
@@ -96,6 +101,10 @@ be re-scripted.  Directives:
       auth-tls-only yes|no    AUTH only after TLS (538 5.7.11 before)
       require-tls yes|no      MAIL before TLS -> 530 5.7.0
       require-auth yes|no     MAIL before AUTH -> 530 5.7.0
+      smtputf8-strict yes|no  RFC 6531 checks: a non-ASCII MAIL/RCPT
+                              address without SMTPUTF8 on MAIL -> 553
+                              5.6.7; SMTPUTF8 on MAIL when not advertised
+                              -> 555 5.5.4
       hostname NAME           name in greeting and EHLO reply
   on STAGE [<GLOB>] [session=N] [times=N] ACTION [; ACTION ...]
 
@@ -244,7 +253,8 @@ class Rule:
 class Script:
     SETTINGS = {"size": int, "max-rcpt": int, "max-stall": float,
                 "auth-tls-only": yesno, "require-tls": yesno,
-                "require-auth": yesno, "hostname": str}
+                "require-auth": yesno, "hostname": str,
+                "smtputf8-strict": yesno}
 
     def __init__(self):
         self.rules = []
@@ -872,7 +882,20 @@ class Session:
         a = self.server.args
         if not a.auth_user:
             return []
-        return [m.upper() for m in a.auth_mechs.split()]
+        mechs = [m.upper() for m in a.auth_mechs.split()]
+        if self.tls_unique() is None:
+            mechs = [m for m in mechs if not m.endswith("-PLUS")]
+        return mechs
+
+    def tls_unique(self):
+        """The session's tls-unique channel binding (RFC 5929), or None:
+        not TLS, or TLS 1.3, for which tls-unique is not defined."""
+        if not self.tls or self.sock.version() == "TLSv1.3":
+            return None
+        try:
+            return self.sock.get_channel_binding("tls-unique")
+        except (ValueError, OSError):
+            return None
 
     def keywords(self):
         size = self.server.setting("size", 10240000)
@@ -1037,6 +1060,65 @@ class Session:
         except ValueError:
             return False
 
+    def scram_exchange(self, mech, first):
+        """SCRAM (RFC 5802 5, 7): returns (user, password or None) once
+        the client's proof was checked, or a final reply."""
+        a = self.server.args
+        if first is None:
+            return "501 5.7.0 Authentication aborted"
+        hname = "sha256" if mech.startswith("SCRAM-SHA-256") else "sha1"
+        try:
+            flag, authz, bare = first.decode().split(",", 2)
+        except (AttributeError, UnicodeDecodeError, ValueError):
+            return "501 5.5.2 Bad SCRAM client-first message"
+        gs2 = ("%s,%s," % (flag, authz)).encode()
+        cb = b""
+        if mech.endswith("-PLUS"):
+            cb = self.tls_unique()
+            if flag != "p=tls-unique" or cb is None:
+                return "535 5.7.8 Channel binding type not supported"
+        elif flag not in ("n", "y"):
+            return "535 5.7.8 Channel binding without -PLUS"
+        attrs = dict(x.split("=", 1) for x in bare.split(",") if "=" in x)
+        user = attrs.get("n", "").replace("=2C", ",").replace("=3D", "=")
+        if not attrs.get("r"):
+            return "501 5.5.2 Bad SCRAM client-first message"
+        nonce = attrs["r"] + base64.b64encode(os.urandom(18)).decode()
+        salt, iters = os.urandom(16), 4096
+        sfirst = "r=%s,s=%s,i=%d" % (nonce, base64.b64encode(salt).decode(),
+                                     iters)
+        final = self.sasl_response(base64.b64encode(sfirst.encode()))
+        if final is None:
+            return "501 5.7.0 Authentication aborted"
+        try:
+            without_proof, _, proof = final.decode().rpartition(",p=")
+            fattrs = dict(x.split("=", 1) for x in without_proof.split(","))
+            cbind = base64.b64decode(fattrs.get("c", ""), validate=True)
+            proof = base64.b64decode(proof, validate=True)
+        except (AttributeError, UnicodeDecodeError, ValueError):
+            return "501 5.5.2 Bad SCRAM client-final message"
+        if fattrs.get("r") != nonce:
+            return "535 5.7.8 SCRAM nonce mismatch"
+        if cbind != gs2 + cb:
+            return "535 5.7.8 Channel binding mismatch"
+        if cb:
+            self.log("S", b"<SCRAM channel binding tls-unique verified>")
+        salted = hashlib.pbkdf2_hmac(hname, a.auth_password.encode(), salt,
+                                     iters)
+        ckey = hmac.new(salted, b"Client Key", hname).digest()
+        stored = hashlib.new(hname, ckey).digest()
+        auth_msg = ",".join((bare, sfirst, without_proof)).encode()
+        csig = hmac.new(stored, auth_msg, hname).digest()
+        if not hmac.compare_digest(bytes(x ^ y for x, y in zip(ckey, csig)),
+                                   proof):
+            return (user.encode(), None)
+        skey = hmac.new(salted, b"Server Key", hname).digest()
+        ssig = hmac.new(skey, auth_msg, hname).digest()
+        if self.sasl_response(base64.b64encode(
+                b"v=" + base64.b64encode(ssig))) is None:
+            return "501 5.7.0 Authentication aborted"
+        return (user.encode(), a.auth_password.encode())
+
     def sasl_exchange(self, mech, ir, result):
         a = self.server.args
         user = password = None
@@ -1119,6 +1201,12 @@ class Session:
                 if r != want:
                     return "501 5.5.2 Bad end of the failed exchange"
                 return "535 5.7.8 Username and Password not accepted"
+        elif mech.startswith("SCRAM-SHA-"):
+            r = self.scram_exchange(
+                mech, decode(ir) if ir is not None else self.sasl_response(b""))
+            if isinstance(r, str):
+                return r
+            user, password = r
         else:
             return "504 5.5.4 Unrecognized authentication type"
         uname = user.decode("utf-8", "replace")
@@ -1153,6 +1241,13 @@ class Session:
             sm = re.search(r"(?i)(?:^|\s)SIZE=(\d+)", m.group(2))
             if sm and size and int(sm.group(1)) > size:
                 return "552 5.3.4 Message size exceeds fixed limit"
+            if self.server.setting("smtputf8-strict", False):
+                declared = "SMTPUTF8" in m.group(2).upper().split()
+                if declared and not self.advertised("SMTPUTF8"):
+                    return "555 5.5.4 Unsupported option: SMTPUTF8"
+                if not declared and not addr.isascii():
+                    return ("553 5.6.7 Must declare SMTPUTF8 to send "
+                            "unicode address")
             return "250 2.1.0 Ok"
         code = self.stage("MAIL", addr, default)
         if code is not None and 200 <= code < 300:
@@ -1171,6 +1266,11 @@ class Session:
             maxr = self.server.setting("max-rcpt", 0)
             if maxr and len(self.rcpts) >= maxr:
                 return "452 4.5.3 Error: too many recipients"
+            if self.server.setting("smtputf8-strict", False) and \
+                    not addr.isascii() and not re.search(
+                        rb"(?i)\sSMTPUTF8(?:\s|$)", self.mail_line):
+                return ("553 5.6.7 Must declare SMTPUTF8 to send "
+                        "unicode address")
             return "250 2.1.5 Ok"
         code = self.stage("RCPT", addr, default)
         if code is not None and 200 <= code < 300:

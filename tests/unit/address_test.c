@@ -131,6 +131,19 @@ static const struct list_case list_cases[] = {
 	OK("Müller <müller@bücher.de>", "müller@bücher.de"),
 	OK("\"사용자 이름\" <사용자@예시.kr>", "사용자@예시.kr"),
 	OK("\"日本 語\"@例え.jp", "\"日本 語\"@例え.jp"),
+	OK("사용자@한국.kr, info@bücher.example",
+	   "사용자@한국.kr info@bücher.example"),
+	OK("=?UTF-8?B?7IKs7Jqp7J6Q?= <사용자@한국.kr>", "사용자@한국.kr"),
+	OK("그룹: 사용자@한국.kr, b@c;", "사용자@한국.kr b@c"),
+	/* the addr-spec must be valid UTF-8; dropped text need not be */
+	OK("J\xf6rg <joerg@example.de>", "joerg@example.de"),
+	OK("a@b (caf\xe9)", "a@b"),
+	BAD("j\xf6rg@example.de", "", "invalid UTF-8 in address at byte 1"),
+	BAD("a@b, <x@b\xfc" "cher.de>", "a@b",
+	    "invalid UTF-8 in address at byte 7"),
+	BAD("\"\xc0\xaf\"@x", "", "invalid UTF-8"),
+	BAD("a\xed\xa0\x80@x", "", "invalid UTF-8"),
+	BAD("\xc3", "", "invalid UTF-8"),
 
 	/* unterminated things */
 	BAD("\"unterminated@x", "", "unterminated quoted string"),
@@ -484,6 +497,12 @@ static const struct mailbox_case mailbox_cases[] = {
 	{ "user@[192.0.2.1]", "user@[192.0.2.1]" },
 	{ "user@[IPv6:::1]", "user@[IPv6:::1]" },
 	{ "사용자@예시.kr", "사용자@예시.kr" },
+	{ "<사용자@한국.kr>", "사용자@한국.kr" },
+	{ "\"사용 자\"@한국.kr", "\"사용 자\"@한국.kr" },
+	{ "info@bücher.example", "info@bücher.example" },
+	{ "j\xf6rg@example.de", NULL },
+	{ "a@b\xed\xa0\x80", NULL },
+	{ "a@b\xc3", NULL },
 	{ "a+b=c@d.example", "a+b=c@d.example" },
 	{ "\"a\"", "a" },
 	/* header injection and control bytes */

@@ -188,8 +188,14 @@ static const struct cli_case {
 	{ .argv = { "--from" }, .error = "option --from needs an argument" },
 	{ .argv = { "--from=a\nb" },
 	  .error = "option --from: value contains a line break" },
-	{ .argv = { "-S" }, .error = "option -S (--serverinfo) is not "
-				     "supported by this version" },
+	/* msmtp's server information mode */
+	{ .argv = { "-S" }, .mode = CLI_MODE_SERVERINFO },
+	{ .argv = { "--serverinfo" }, .mode = CLI_MODE_SERVERINFO },
+	{ .argv = { "-a", "acc", "-S", "-v" }, .mode = CLI_MODE_SERVERINFO,
+	  .account = "acc", .verbose = 1 },
+	{ .argv = { "--serverinfo=x" },
+	  .error = "option --serverinfo takes no argument" },
+	{ .argv = { "-Sx" }, .error = "unknown option -Sx" },
 	{ .argv = { "--" }, },
 	{ .argv = { "-qIabc" }, .mode = CLI_MODE_QUEUE_RUN },
 	{ .argv = { "-qR" }, .error = "option -qR needs an argument" },
@@ -307,6 +313,10 @@ test_cli_settings(void)
 	static const char *const host[] = { "sendmail", "--host=mx.example",
 					    "--port=587", NULL };
 	static const char *const nohost[] = { "sendmail", "--host=", NULL };
+	/* msmtp's documented way to learn a certificate to pin */
+	static const char *const pin[] = { "sendmail", "--serverinfo",
+					   "--tls", "--tls-certcheck=off",
+					   NULL };
 	struct cli_options opts;
 	struct mf_error err;
 	int argc;
@@ -343,6 +353,15 @@ test_cli_settings(void)
 	argv = make_argv(nohost, &argc);
 	CHECK(!cli_parse(argc, argv, &opts, &err));
 	CHECK_STR(err.msg, "option --host needs a host name");
+	free_argv(argv, argc);
+	argv = make_argv(pin, &argc);
+	CHECK(cli_parse(argc, argv, &opts, &err));
+	CHECK(opts.mode == CLI_MODE_SERVERINFO);
+	CHECK(opts.setting_count == 2);
+	CHECK_STR(opts.settings[0].keyword, "tls");
+	CHECK_STR(opts.settings[0].value, "");
+	CHECK_STR(opts.settings[1].keyword, "tls_certcheck");
+	CHECK_STR(opts.settings[1].value, "off");
 	free_argv(argv, argc);
 }
 

@@ -1,4 +1,7 @@
-/* tests/unit/sasl_test.c: mechanism choice and the first client step. */
+/* tests/unit/sasl_test.c: mechanism choice and the first client step;
+ * SCRAM-*-PLUS (RFC 5802 section 6): the choice with and without a
+ * channel binding, the gs2 header naming its type, and whole exchanges
+ * against libgsasl's own SCRAM server, which checks the binding. */
 #include "config.h"
 
 #include "check.h"
@@ -7,6 +10,8 @@
 #include "util/error.h"
 #include "util/secret.h"
 
+#include <gsasl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -88,10 +93,251 @@ test_steps(void)
 	sasl_session_free(NULL);
 }
 
+/* Channel bindings as the tls module hands them over. */
+static const unsigned char exporter_bytes[32] = {
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+	0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
+	0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
+};
+static const unsigned char unique_bytes[12] = {
+	0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5, 0x96, 0x87, 0x78, 0x69, 0x5a, 0x4b,
+};
+static const struct sasl_channel_binding cb_exporter = {
+	"tls-exporter", exporter_bytes, sizeof(exporter_bytes)
+};
+static const struct sasl_channel_binding cb_unique = {
+	"tls-unique", unique_bytes, sizeof(unique_bytes)
+};
+/* A type libgsasl cannot send: treated as no binding. */
+static const struct sasl_channel_binding cb_endpoint = {
+	"tls-server-end-point", exporter_bytes, sizeof(exporter_bytes)
+};
+
+static const struct {
+	const char *offered;
+	const char *wanted;
+	bool encrypted;
+	const struct sasl_channel_binding *cb;
+	const char *mech; /* NULL: refused */
+	int exit_code;
+	const char *msg;  /* a piece of the refusal */
+} plus_cases[] = {
+	/* -PLUS first when the session can bind */
+	{ "PLAIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS", "on", true, &cb_exporter,
+	  "SCRAM-SHA-256-PLUS", 0, NULL },
+	{ "SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1", "on", true,
+	  &cb_unique, "SCRAM-SHA-1-PLUS", 0, NULL },
+	{ "SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS", "on", true, &cb_unique,
+	  "SCRAM-SHA-256-PLUS", 0, NULL },
+	{ "scram-sha-256-plus", "on", true, &cb_exporter,
+	  "SCRAM-SHA-256-PLUS", 0, NULL },
+	/* no binding we can send: the plain variant */
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN", "on", true, NULL,
+	  "SCRAM-SHA-256", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-1", "on", true, &cb_endpoint,
+	  "SCRAM-SHA-1", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-256", "on", false, &cb_exporter,
+	  "SCRAM-SHA-256", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS PLAIN", "on", true, NULL, "PLAIN", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS", "on", true, NULL, NULL,
+	  EX_UNAVAILABLE, "no authentication mechanism in common" },
+	{ "SCRAM-SHA-256-PLUS", "on", false, NULL, NULL, EX_UNAVAILABLE,
+	  "without TLS" },
+	/* named */
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-256", "scram-sha-256-plus", true,
+	  &cb_unique, "SCRAM-SHA-256-PLUS", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-256", "scram-sha-256", true,
+	  &cb_exporter, "SCRAM-SHA-256", 0, NULL },
+	{ "SCRAM-SHA-256-PLUS SCRAM-SHA-256", "scram-sha-256-plus", true,
+	  NULL, NULL, EX_UNAVAILABLE, "this TLS session has none" },
+	{ "SCRAM-SHA-1-PLUS", "scram-sha-1-plus", false, &cb_unique, NULL,
+	  EX_UNAVAILABLE, "the connection is not TLS" },
+	{ "SCRAM-SHA-1-PLUS", "scram-sha-1-plus", true, &cb_endpoint, NULL,
+	  EX_UNAVAILABLE, "cannot send its type" },
+	{ "SCRAM-SHA-256", "scram-sha-256-plus", true, &cb_exporter, NULL,
+	  EX_UNAVAILABLE, "does not offer AUTH scram-sha-256-plus" },
+};
+
+static void
+test_plus_choice(void)
+{
+	for (size_t i = 0; i < sizeof(plus_cases) / sizeof(plus_cases[0]);
+	     i++) {
+		int before = check_failures;
+		struct sasl_session *s = NULL;
+		struct mf_error err;
+		char mech[32];
+		bool ok;
+
+		err_clear(&err);
+		ok = sasl_session_new_bound(plus_cases[i].offered,
+					    plus_cases[i].wanted,
+					    plus_cases[i].encrypted,
+					    plus_cases[i].cb, "u", "p", &s,
+					    &err);
+		CHECK(ok == (plus_cases[i].mech != NULL));
+		if (ok) {
+			CHECK_STR(sasl_session_mechanism(s),
+				  plus_cases[i].mech);
+		} else {
+			CHECK(err.exit_code == plus_cases[i].exit_code);
+			CHECK(strstr(err.msg, plus_cases[i].msg) != NULL);
+		}
+		sasl_session_free(s);
+		/* The choice alone (--serverinfo) agrees. */
+		err_clear(&err);
+		ok = sasl_mechanism_choose(plus_cases[i].offered,
+					   plus_cases[i].wanted,
+					   plus_cases[i].encrypted,
+					   plus_cases[i].cb, mech,
+					   sizeof(mech), &err);
+		CHECK(ok == (plus_cases[i].mech != NULL));
+		if (ok)
+			CHECK_STR(mech, plus_cases[i].mech);
+		if (check_failures != before)
+			fprintf(stderr, "  ^ in plus_cases case %zu\n", i);
+	}
+}
+
+/* The gs2 header of the client-first message (RFC 5802 7) names the
+ * binding's type for -PLUS; plain SCRAM says "n" (see sasl.c). */
+static void
+test_plus_header(void)
+{
+	static const struct {
+		const char *offered;
+		const struct sasl_channel_binding *cb;
+		const char *header;
+	} cases[] = {
+		{ "SCRAM-SHA-256-PLUS", &cb_exporter, "p=tls-exporter,,n=u," },
+		{ "SCRAM-SHA-1-PLUS", &cb_unique, "p=tls-unique,,n=u," },
+		{ "SCRAM-SHA-256", &cb_exporter, "n,,n=u," },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sasl_session *s = NULL;
+		struct mf_error err;
+		char *out = NULL, *first = NULL;
+		size_t len = 0;
+
+		err_clear(&err);
+		CHECK(sasl_session_new_bound(cases[i].offered, "on", true,
+					     cases[i].cb, "u", "p", &s, &err));
+		if (s == NULL)
+			continue;
+		CHECK(sasl_session_step(s, "", &out, &err) == SASL_STEP_MORE);
+		CHECK(out != NULL &&
+		      gsasl_base64_from(out, strlen(out), &first, &len) ==
+			      GSASL_OK);
+		CHECK(first != NULL &&
+		      strncmp(first, cases[i].header,
+			      strlen(cases[i].header)) == 0);
+		if (first && strncmp(first, cases[i].header,
+				     strlen(cases[i].header)) != 0)
+			fprintf(stderr, "  got %.*s\n", (int)len, first);
+		gsasl_free(first);
+		secret_free(out);
+		sasl_session_free(s);
+	}
+}
+
+/* libgsasl's SCRAM server needs the password from a callback. */
+static int
+server_callback(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
+{
+	(void)ctx;
+	if (prop == GSASL_PASSWORD) {
+		gsasl_property_set(sctx, GSASL_PASSWORD, "secret");
+		return GSASL_OK;
+	}
+	return GSASL_NO_CALLBACK;
+}
+
+/* One whole exchange: our client with client_cb against libgsasl's
+ * server for mech with server_cb (type and bytes the server's end of the
+ * TLS session would have). True when both ends accept. */
+static bool
+exchange(const char *mech, const struct sasl_channel_binding *client_cb,
+	 const struct sasl_channel_binding *server_cb)
+{
+	Gsasl *ctx = NULL;
+	Gsasl_session *server = NULL;
+	struct sasl_session *client = NULL;
+	struct mf_error err;
+	char *c_out = NULL, *s_out = NULL, *b64 = NULL;
+	size_t b64_len;
+	enum sasl_step st = SASL_STEP_MORE;
+	int rc = GSASL_NEEDS_MORE;
+	bool ok = false;
+
+	err_clear(&err);
+	if (gsasl_init(&ctx) != GSASL_OK)
+		return false;
+	gsasl_callback_set(ctx, server_callback);
+	if (gsasl_server_start(ctx, mech, &server) != GSASL_OK)
+		goto out;
+	if (gsasl_base64_to((const char *)server_cb->data, server_cb->len,
+			    &b64, &b64_len) != GSASL_OK)
+		goto out;
+	gsasl_property_set(server, strcmp(server_cb->type, "tls-unique") == 0
+					   ? GSASL_CB_TLS_UNIQUE
+					   : GSASL_CB_TLS_EXPORTER,
+			   b64);
+	if (!sasl_session_new_bound(mech, "on", true, client_cb, "user",
+				    "secret", &client, &err))
+		goto out;
+	/* client first, server first, client final, server final */
+	for (int round = 0; round < 4 && st == SASL_STEP_MORE; round++) {
+		st = sasl_session_step(client, s_out ? s_out : "", &c_out,
+				       &err);
+		gsasl_free(s_out);
+		s_out = NULL;
+		if (st != SASL_STEP_MORE)
+			break;
+		rc = gsasl_step64(server, c_out, &s_out);
+		secret_free(c_out);
+		c_out = NULL;
+		if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
+			break;
+	}
+	ok = st == SASL_STEP_DONE && rc == GSASL_OK;
+out:
+	secret_free(c_out);
+	gsasl_free(s_out);
+	gsasl_free(b64);
+	sasl_session_free(client);
+	if (server)
+		gsasl_finish(server);
+	gsasl_done(ctx);
+	return ok;
+}
+
+static void
+test_plus_exchange(void)
+{
+	static const unsigned char other[32] = { 0x42 };
+	static const struct sasl_channel_binding cb_other = {
+		"tls-exporter", other, sizeof(other)
+	};
+
+	/* Both ends of one TLS session: accepted. */
+	CHECK(exchange("SCRAM-SHA-256-PLUS", &cb_exporter, &cb_exporter));
+	CHECK(exchange("SCRAM-SHA-1-PLUS", &cb_exporter, &cb_exporter));
+	CHECK(exchange("SCRAM-SHA-256-PLUS", &cb_unique, &cb_unique));
+	/* A man in the middle: two TLS sessions, two bindings. */
+	CHECK(!exchange("SCRAM-SHA-256-PLUS", &cb_exporter, &cb_other));
+	CHECK(!exchange("SCRAM-SHA-1-PLUS", &cb_unique, &cb_other));
+	/* Plain SCRAM still works with a binding at hand (sent as "n"). */
+	CHECK(exchange("SCRAM-SHA-256", &cb_exporter, &cb_exporter));
+}
+
 int
 main(void)
 {
 	test_choice();
 	test_steps();
+	test_plus_choice();
+	test_plus_header();
+	test_plus_exchange();
 	return check_done("sasl_test");
 }

@@ -315,6 +315,99 @@ test_dsn_parameters(void)
 	}
 }
 
+/* SMTPUTF8 (RFC 6531 3.4): an envelope with UTF-8 in an address declares
+ * it on MAIL (next to BODY=8BITMIME as usual) and sends the addresses as
+ * written; an all-ASCII envelope does not; a server without SMTPUTF8 gets
+ * nothing at all, not even MAIL. */
+static void
+test_smtputf8_parameter(void)
+{
+	static char korean[] = "사용자@한국.kr";
+	static char *const rcpts[] = { korean, rcpt_to };
+	static char *const ascii[] = { rcpt_to, rcpt_bad };
+	static const char *const offers[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+		"250-SIZE 10000\r\n250 SMTPUTF8\r\n",
+		"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+		NULL,
+	};
+	static const char *const lacks[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+		NULL,
+	};
+	static const char want_utf8[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<보낸이@한국.kr> SIZE=500 BODY=8BITMIME SMTPUTF8\r\n"
+		"RCPT TO:<사용자@한국.kr>\r\n"
+		"RCPT TO:<to@example.org>\r\n"
+		"DATA\r\n|";
+	static const char want_rcpt_only[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<f@example.org> SMTPUTF8\r\n"
+		"RCPT TO:<사용자@한국.kr>\r\n"
+		"RCPT TO:<to@example.org>\r\n"
+		"DATA\r\n|";
+	static const char want_ascii[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<f@example.org> BODY=8BITMIME\r\n"
+		"RCPT TO:<to@example.org>\r\n"
+		"RCPT TO:<bad@example.org>\r\n"
+		"DATA\r\n|";
+	const struct {
+		const char *const *server;
+		const char *from;
+		char *const *rcpts;
+		bool body_8bit;
+		unsigned long long size;
+		bool ok;
+		const char *want;
+		size_t want_len;
+	} cases[] = {
+		{ offers, "보낸이@한국.kr", rcpts, true, 500, true, want_utf8,
+		  sizeof(want_utf8) - 1 },
+		{ offers, "f@example.org", rcpts, false, 0, true,
+		  want_rcpt_only, sizeof(want_rcpt_only) - 1 },
+		{ offers, "f@example.org", ascii, true, 0, true, want_ascii,
+		  sizeof(want_ascii) - 1 },
+		{ lacks, "f@example.org", rcpts, false, 0, false,
+		  "|EHLO c\r\n|", 10 },
+		{ lacks, "보낸이@한국.kr", ascii, false, 0, false,
+		  "|EHLO c\r\n|", 10 },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct script_stream ss;
+		struct smtp_session s;
+		struct smtp_rcpt_result res[2];
+		struct mf_error err;
+		size_t accepted = 0;
+		bool ok;
+
+		err_clear(&err);
+		script_stream_init(&ss, cases[k].server);
+		smtp_session_init(&s, &ss.base, false);
+		CHECK(smtp_greeting(&s, &err));
+		CHECK(smtp_ehlo(&s, "c", &err));
+		ok = smtp_envelope(&s, cases[k].from, cases[k].rcpts, 2,
+				   cases[k].body_8bit, cases[k].size, NULL, res,
+				   &accepted, &err);
+		CHECK(ok == cases[k].ok);
+		if (ok) {
+			CHECK(accepted == 2);
+		} else {
+			CHECK(err.exit_code == EX_DATAERR);
+			CHECK(err.cls == ERR_PERMANENT);
+			CHECK(strstr(err.msg, "SMTPUTF8") != NULL);
+		}
+		CHECK_MEM(ss.written.data, ss.written.len, cases[k].want,
+			  cases[k].want_len);
+		smtp_session_clear(&s);
+		script_stream_clear(&ss);
+	}
+}
+
 /* Without PIPELINING every command waits for its reply; HELO fallback. */
 static void
 test_lockstep_dialogue(void)
@@ -847,6 +940,7 @@ main(void)
 	test_dotstuff();
 	test_pipelined_dialogue();
 	test_dsn_parameters();
+	test_smtputf8_parameter();
 	test_lockstep_dialogue();
 	test_all_refused();
 	test_mail_refused();
