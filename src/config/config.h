@@ -76,6 +76,8 @@ struct cfg_account {
 	char *user;
 	char *password;         /* secret: wiped on release */
 	char *passwordeval;     /* command printing the password, or NULL */
+	bool auth_cleartext;    /* PLAIN, LOGIN and tokens may go without
+				   TLS (default off: refused) */
 	char *ntlmdomain;       /* accepted for msmtp files; unused */
 	/* envelope and headers */
 	char *from;             /* envelope sender; %U %H %C %M; a pattern */

@@ -141,6 +141,7 @@ static const struct keyword keywords[] = {
 	{ "queue_lifetime", KW_DURATION, F(queue_lifetime), NE, NULL },
 	{ "delay_warning", KW_DURATION, F(delay_warning), NE, NULL },
 	{ "rate_limit", KW_RATE, F(rate_limit), NE, NULL },
+	{ "auth_cleartext", KW_BOOL, F(auth_cleartext), 0, NULL },
 };
 
 #undef NE

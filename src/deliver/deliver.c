@@ -202,8 +202,14 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 			}
 			password = ds->password;
 		}
+		/* Without TLS, a password in clear only when the account
+		 * says so explicitly (auth_cleartext on). */
+		if (!smtp->encrypted && acct->auth_cleartext)
+			log_warn("AUTH without TLS: the password may cross the "
+				 "network in clear (auth_cleartext on)");
 		if (!sasl_session_new_bound(smtp->caps.auth, acct->auth,
-					    smtp->encrypted,
+					    smtp->encrypted ||
+						    acct->auth_cleartext,
 					    session_binding(ds, &tcb, &scb),
 					    acct->user, password, &ds->sasl,
 					    err) ||

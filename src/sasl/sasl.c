@@ -57,11 +57,11 @@ static const struct {
 	{ "SCRAM-SHA-1-PLUS", true, false, false, true },
 	{ "SCRAM-SHA-256", false, false, false, false },
 	{ "SCRAM-SHA-1", false, false, false, false },
+	{ "CRAM-MD5", false, false, false, false },
 	{ "PLAIN", true, false, false, false },
 	{ "LOGIN", true, false, false, false },
 	{ "OAUTHBEARER", true, true, true, false },
 	{ "XOAUTH2", true, true, true, false },
-	{ "CRAM-MD5", false, true, false, false },
 	{ "DIGEST-MD5", false, true, false, false },
 	{ "EXTERNAL", false, true, false, false },
 };
@@ -139,7 +139,8 @@ choose(Gsasl *ctx, const char *server_mechs, const char *wanted,
 			if (!any) {
 				err_set(err, EX_CONFIG, ERR_PERMANENT,
 					"refusing AUTH %s without TLS: the "
-					"password would be sent in clear",
+					"password would be sent in clear (set "
+					"auth_cleartext on to allow it)",
 					name);
 				return false;
 			}

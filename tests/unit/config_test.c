@@ -776,7 +776,7 @@ test_choice_keywords(void)
  * an empty string and no value differ. The test of cfg_account_describe
  * below checks that the table still has DUMP_KEYWORDS keywords, so a new
  * keyword cannot be added without extending this dump. */
-#define DUMP_KEYWORDS 50
+#define DUMP_KEYWORDS 51
 
 static void
 put_str(struct buf *out, const char *key, const char *v)
@@ -884,8 +884,9 @@ dump_full(const struct cfg_account *a)
 	put_str(&out, "fallback", a->fallback);
 	put_uint(&out, "queue_lifetime", a->queue_lifetime);
 	put_uint(&out, "delay_warning", a->delay_warning);
-	buf_printf(&out, " rate_limit=%u/%u\n", a->rate_limit.count,
-		   a->rate_limit.period);
+	buf_printf(&out, " rate_limit=%u/%u\n more: auth_cleartext=%s\n",
+		   a->rate_limit.count, a->rate_limit.period,
+		   a->auth_cleartext ? "on" : "off");
 	return buf_steal(&out, NULL);
 }
 
@@ -907,7 +908,8 @@ static const char fresh_dump[] =
 	"undisclosed_recipients=off encode_headers=on from_reply_to=off\n"
 	" log: logfile=- logfile_time_format=- syslog=-\n"
 	" queue: delivery=direct queue_dir=- fallback=- "
-	"queue_lifetime=432000 delay_warning=14400 rate_limit=0/0\n";
+	"queue_lifetime=432000 delay_warning=14400 rate_limit=0/0\n"
+	" more: auth_cleartext=off\n";
 
 /* The eval runner of the tests: fixed output lines by command, and a
  * record of every command it was given. */
@@ -1082,7 +1084,7 @@ static const char full_rc[] =
 	"eval cmd-aliases\n"
 	"eval cmd-account\n"                                      /* 118 */
 	"user \"from eval\"\n"
-	"\n"                                                      /* 120 */
+	"auth_cleartext off\n"                                    /* 120 */
 	"# the account used when nothing else picks one\n"
 	"account default : freemail\n";                          /* 122 */
 
@@ -1118,7 +1120,8 @@ static const char full_rc[] =
 	" queue: delivery=" delivery " queue_dir=\"" HOME \
 	"/.local/state/mailferry/queue\" fallback=" fallback \
 	" queue_lifetime=259200 " \
-	"delay_warning=14400 rate_limit=" rate "\n"
+	"delay_warning=14400 rate_limit=" rate "\n" \
+	" more: auth_cleartext=off\n"
 #define AUTH_FREEMAIL \
 	" auth: auth=\"on\" user=\"joe.smith\" password=- " \
 	"passwordeval=\"gpg --no-tty -q -d ~/.msmtp-password.gpg\" " \
@@ -1198,7 +1201,8 @@ static const char *const full_want[] = {
 	" log: logfile=- logfile_time_format=- syslog=-\n"
 	" queue: delivery=direct queue_dir=\"" HOME
 	"/.local/state/mailferry/queue\" fallback=- queue_lifetime=5400 "
-	"delay_warning=0 rate_limit=0/0\n",
+	"delay_warning=0 rate_limit=0/0\n"
+	" more: auth_cleartext=off\n",
 
 	/* defaults of line 69, then freemail's own settings, then isp's:
 	 * isp wins where both set a value (host, auth, user, from) */
@@ -1667,6 +1671,7 @@ static const struct {
 	{ "keepbcc off\n", " remove_bcc_headers=on " },
 	{ "undisclosed_recipients\n", " undisclosed_recipients=on " },
 	{ "from_reply_to\n", " from_reply_to=on\n" },
+	{ "auth_cleartext\n", " auth_cleartext=on\n" },
 	{ "delivery queue\n", " delivery=queue " },
 	{ "set_to_header auto\n", " set_to_header=auto " },
 	{ "fallback backup, other\n", " fallback=\"backup, other\" " },
@@ -1906,7 +1911,8 @@ test_describe(void)
 		"fallback = (not set)\n"
 		"queue_lifetime = 432000\n"
 		"delay_warning = 14400\n"
-		"rate_limit = off\n";
+		"rate_limit = off\n"
+		"auth_cleartext = off\n";
 	struct cfg cfg;
 	struct mf_error err;
 	struct buf out;

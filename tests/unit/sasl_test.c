@@ -32,7 +32,13 @@ static const struct {
 	{ "SCRAM-SHA-256 PLAIN", "on", false, "SCRAM-SHA-256", 0 },
 	{ "PLAIN LOGIN", "on", false, NULL, EX_UNAVAILABLE },
 	{ "PLAIN", "plain", false, NULL, EX_CONFIG },
-	{ "CRAM-MD5 GSSAPI", "on", true, NULL, EX_UNAVAILABLE },
+	/* the issue's order: SCRAM > CRAM-MD5 > PLAIN > LOGIN; CRAM-MD5
+	 * needs no TLS (the password does not cross in clear) */
+	{ "CRAM-MD5 GSSAPI", "on", true, "CRAM-MD5", 0 },
+	{ "PLAIN CRAM-MD5 LOGIN", "on", true, "CRAM-MD5", 0 },
+	{ "PLAIN CRAM-MD5 SCRAM-SHA-1", "on", true, "SCRAM-SHA-1", 0 },
+	{ "PLAIN CRAM-MD5", "on", false, "CRAM-MD5", 0 },
+	{ "GSSAPI", "on", true, NULL, EX_UNAVAILABLE },
 	{ "", "on", true, NULL, EX_UNAVAILABLE },
 	{ "PLAIN", "scram-sha-256", true, NULL, EX_UNAVAILABLE },
 };
