@@ -139,9 +139,9 @@ main(int argc, char **argv)
 	err_clear(&err);
 
 	if (!cli_parse(argc, argv, &opts, &err)) {
+		/* One line, as every error (mailferry --help lists the
+		 * options). */
 		fprintf(stderr, "mailferry: %s\n", err.msg);
-		fprintf(stderr, "Try 'mailferry --help' for more "
-				"information.\n");
 		return err.exit_code;
 	}
 	/* "--KEYWORD=VALUE" must name a configuration keyword whatever the
@@ -153,8 +153,6 @@ main(int argc, char **argv)
 				if (*c == '_')
 					*c = '-';
 			fprintf(stderr, "mailferry: unknown option --%s\n", k);
-			fprintf(stderr, "Try 'mailferry --help' for more "
-					"information.\n");
 			return EX_USAGE;
 		}
 	}

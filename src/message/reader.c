@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/limits.h"
 
+#include <limits.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -264,18 +265,28 @@ msg_reader_push(struct msg_reader *r, const char *p, size_t len,
 		}
 
 		if (r->pending_cr) {
-			if (c == '\r')
-				continue; /* CR CR ... LF is one line end */
-			r->pending_cr = false;
-			if (!dispatch(r, 0, true, err))
-				return false;
+			if (c == '\r') {
+				/* CR CR ... LF is one line end; CRs followed
+				 * by anything else are one line break each. */
+				if (r->pending_cr < UINT_MAX)
+					r->pending_cr++;
+				continue;
+			}
+			unsigned breaks = c == '\n' ? 1 : r->pending_cr;
+			r->pending_cr = 0;
+			for (unsigned k = 0; k < breaks; k++) {
+				if (!dispatch(r, 0, true, err))
+					return false;
+				if (r->state == MSG_READ_DONE)
+					break;
+			}
 			if (c == '\n')
 				continue;
 			if (r->state == MSG_READ_DONE)
 				break;
 		}
 		if (c == '\r') {
-			r->pending_cr = true;
+			r->pending_cr = 1;
 		} else if (c == '\n') {
 			if (!dispatch(r, 0, true, err))
 				return false;
@@ -297,11 +308,12 @@ msg_reader_push(struct msg_reader *r, const char *p, size_t len,
 bool
 msg_reader_finish(struct msg_reader *r, struct mf_error *err)
 {
-	if (r->pending_cr) {
-		r->pending_cr = false;
+	while (r->pending_cr > 0 && r->state != MSG_READ_DONE) {
+		r->pending_cr--;
 		if (!dispatch(r, 0, true, err))
 			return false;
 	}
+	r->pending_cr = 0;
 	switch (r->state) {
 	case MSG_READ_FIRST_LINE:
 	case MSG_READ_HEADERS:

@@ -4,9 +4,10 @@
  * as they come, so memory does not grow with the body.
  *
  * Rules (doc/mailferry.1, "Input"):
- *  - Line endings: LF, CRLF and CR+LF all become CRLF. A CR, or a run of
- *    CRs, not followed by LF is one line break too (so "CR CR LF" is never
- *    sent, and old Mac CR-only text keeps its lines).
+ *  - Line endings: LF, CRLF and CR+LF all become CRLF (a run of CRs
+ *    before LF is one line end, so "CR CR LF" is never sent). A CR not
+ *    followed by LF is a line break of its own, each one: old Mac
+ *    CR-only text keeps its lines and its empty lines.
  *  - A NUL byte anywhere is refused (EX_DATAERR): it cannot be sent
  *    intact over SMTP and dropping it would change the message silently.
  *  - A leading mbox "From " line is dropped.
@@ -43,7 +44,7 @@ struct msg_reader {
 	enum msg_reader_state state;
 	bool dot_ends;          /* no -i: a lone "." ends the input and
 				 * a leading ".." in the body becomes "." */
-	bool pending_cr;        /* a CR waits to see if LF follows */
+	unsigned pending_cr;    /* CRs waiting to see if LF follows */
 	bool line_start;        /* body: at the start of a line */
 	bool dot_held;          /* body: a "." at line start is held */
 	bool eight_bit;         /* a byte >= 0x80 was seen */

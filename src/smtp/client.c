@@ -378,6 +378,19 @@ out:
 	return ok;
 }
 
+/* "<addr>" for a message, with a long address cut in the middle so that
+ * the server's reply, which follows it, still fits in the error line. */
+static void
+addr_for_message(const char *addr, char *out, size_t size)
+{
+	size_t n = strlen(addr);
+
+	if (n <= 120)
+		snprintf(out, size, "<%s>", addr);
+	else
+		snprintf(out, size, "<%.60s...%s>", addr, addr + n - 40);
+}
+
 /* Record the reply in s->reply as recipient i's outcome. */
 static void
 record_rcpt(struct smtp_session *s, bool mail_ok,
@@ -395,7 +408,7 @@ record_rcpt(struct smtp_session *s, bool mail_ok,
 		r->error = *mail_err;
 		return;
 	}
-	snprintf(what, sizeof(what), "<%s>", rcpt);
+	addr_for_message(rcpt, what, sizeof(what));
 	smtp_status_error(&s->reply, SMTP_STAGE_RCPT, what, &r->error);
 }
 
@@ -629,7 +642,8 @@ lmtp_data_end(struct smtp_session *s, char *const *rcpts,
 			continue;
 		}
 		r->accepted = false;
-		snprintf(what, sizeof(what), "for <%s>", rcpts[i]);
+		memcpy(what, "for ", 4);
+		addr_for_message(rcpts[i], what + 4, sizeof(what) - 4);
 		smtp_status_error(&s->reply, SMTP_STAGE_DATA_END, what,
 				  &r->error);
 		if (first == NULL)
