@@ -647,7 +647,6 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 		.dsn_envid = opts->dsn_envid,
 	};
 	size = job.size;
-	results = xcalloc(rcpts.count, sizeof(*results));
 	if (opts->queue_only) {
 		ok = enqueue(acct, &job, NULL, NULL, 0, res->queue_id,
 			     sizeof(res->queue_id), err);
@@ -678,6 +677,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 		}
 		goto out;
 	}
+	results = xcalloc(rcpts.count, sizeof(*results));
 	sent = deliver_open(acct, &ds, err) &&
 	       deliver_send(ds, &job, results, &accepted, err);
 	if (!sent && accepted == 0 && err->cls == ERR_TEMPORARY) {
