@@ -111,8 +111,12 @@ flush_out(struct smtp_session *s, struct mf_error *err)
 		ok = s->stream->write(s->stream, s->out.data, s->out.len, err);
 	if (!ok)
 		err_prefix(err, "sending to server: ");
-	/* Commands may hold AUTH payloads: wipe as well as forget. */
-	secret_wipe(s->out.data, s->out.len);
+	/* AUTH payloads: wipe as well as forget (message data, the bulk of
+	 * what passes here, is not secret and is not wiped). */
+	if (s->out_secret) {
+		secret_wipe(s->out.data, s->out.len);
+		s->out_secret = false;
+	}
 	buf_reset(&s->out);
 	return ok;
 }
@@ -129,6 +133,8 @@ queue_cmd(struct smtp_session *s, const char *line, const char *shown,
 		err_set(err, EX_SOFTWARE, ERR_LOCAL, "command too long");
 		return false;
 	}
+	if (shown)
+		s->out_secret = true; /* only AUTH lines are redacted */
 	shown = shown ? shown : line;
 	log_transcript("-->", shown, strlen(shown));
 	return true;

@@ -50,6 +50,7 @@ struct smtp_session {
 	struct smtp_reply reply; /* the last reply read */
 	struct buf in;           /* bytes read, not yet a whole line */
 	struct buf out;          /* bytes to write */
+	bool out_secret;         /* out holds an AUTH payload: wipe it */
 	struct dotstuff dot;
 };
 
