@@ -188,17 +188,28 @@ read_line(struct smtp_session *s, size_t *len, struct mf_error *err)
 		}
 		ssize_t r = s->stream->read(s->stream, chunk, sizeof(chunk),
 					    err);
+		/* Name the reply that did not come: after the message data
+		 * it matters (the server may or may not have it). */
+		const char *what = smtp_stage_name((enum smtp_stage)s->waiting);
+		bool greeting = s->waiting == SMTP_STAGE_GREETING;
 		if (r < 0) {
-			err_prefix(err, "reading from server: ");
+			err_prefix(err, "no reply to %s%s: ",
+				   greeting ? "the connection (greeting)" : what,
+				   s->waiting == SMTP_STAGE_DATA_END
+					   ? " (the server may have the "
+					     "message)"
+					   : "");
 			return false;
 		}
 		if (r == 0) {
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
-				"server closed the connection%s%s",
-				s->state == SMTP_STATE_CONNECTED ? "" : " after ",
-				s->state == SMTP_STATE_CONNECTED
-					? ""
-					: smtp_state_name(s->state));
+				"server closed the connection %s%s%s",
+				greeting ? "before its greeting"
+					 : "instead of answering ",
+				greeting ? "" : what,
+				s->waiting == SMTP_STAGE_DATA_END
+					? " (it may have the message)"
+					: "");
 			return false;
 		}
 		if (!buf_append(&s->in, chunk, (size_t)r)) {
@@ -236,6 +247,7 @@ static bool
 expect(struct smtp_session *s, int klass, enum smtp_stage stage,
        const char *what, struct mf_error *err)
 {
+	s->waiting = stage;
 	if (!flush_out(s, err) || !read_reply(s, err))
 		return false;
 	if (s->reply.code / 100 != klass) {
@@ -261,6 +273,7 @@ smtp_greeting(struct smtp_session *s, struct mf_error *err)
 bool
 smtp_ehlo(struct smtp_session *s, const char *domain, struct mf_error *err)
 {
+	s->waiting = SMTP_STAGE_EHLO;
 	if (!queue_cmdf(s, err, "%s %s", s->lmtp ? "LHLO" : "EHLO",
 			domain) ||
 	    !flush_out(s, err) || !read_reply(s, err))
@@ -270,9 +283,12 @@ smtp_ehlo(struct smtp_session *s, const char *domain, struct mf_error *err)
 		set_state(s, SMTP_STATE_EHLO);
 		return true;
 	}
-	/* LMTP has no HELO: a server that refuses LHLO is not one. */
-	if (s->lmtp || !((s->reply.code >= 500 && s->reply.code <= 504) ||
-			 s->reply.code == 550)) {
+	/* LMTP has no HELO: a server that refuses LHLO is not one. HELO
+	 * cannot offer STARTTLS or AUTH: when the account needs them, the
+	 * refusal of EHLO is the answer. */
+	if (s->lmtp || s->need_esmtp ||
+	    !((s->reply.code >= 500 && s->reply.code <= 504) ||
+	      s->reply.code == 550)) {
 		smtp_status_error(&s->reply, SMTP_STAGE_EHLO,
 				  s->lmtp ? "(LHLO)" : NULL, err);
 		return false;
@@ -342,6 +358,7 @@ smtp_auth(struct smtp_session *s, struct sasl_session *sasl,
 		goto out;
 	buf_clear_secret(&cmd);
 	for (;;) {
+		s->waiting = SMTP_STAGE_AUTH;
 		if (!flush_out(s, err) || !read_reply(s, err))
 			goto out;
 		if (s->reply.code == 235)
@@ -537,6 +554,7 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 		if (!flush_out(s, err))
 			return false;
 		if (!mail_read) {
+			s->waiting = SMTP_STAGE_MAIL;
 			if (!read_reply(s, err))
 				return false;
 			mail_read = true;
@@ -546,6 +564,7 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 						  NULL, &mail_err);
 		}
 		for (; done < sent; done++) {
+			s->waiting = SMTP_STAGE_RCPT;
 			if (!read_reply(s, err))
 				return false;
 			record_rcpt(s, mail_ok, &mail_err, rcpts[done],
@@ -564,6 +583,7 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 		if (!queue_cmd(s, "DATA", NULL, err) || !flush_out(s, err))
 			return false;
 	}
+	s->waiting = SMTP_STAGE_DATA;
 	if (!read_reply(s, err))
 		return false;
 	data_ok = s->reply.code == 354;
@@ -633,6 +653,7 @@ lmtp_data_end(struct smtp_session *s, char *const *rcpts,
 
 		if (!r->accepted)
 			continue; /* refused at RCPT: no reply is owed */
+		s->waiting = SMTP_STAGE_DATA_END;
 		if (in_step)
 			in_step = read_reply(s, &broken);
 		if (!in_step) {

@@ -51,6 +51,10 @@ struct smtp_session {
 	struct buf in;           /* bytes read, not yet a whole line */
 	struct buf out;          /* bytes to write */
 	bool out_secret;         /* out holds an AUTH payload: wipe it */
+	bool need_esmtp;         /* STARTTLS or AUTH will be needed: no HELO
+				    fallback when EHLO is refused */
+	int waiting;             /* enum smtp_stage whose reply is read next,
+				    for the message when none comes */
 	struct dotstuff dot;
 };
 

@@ -62,14 +62,27 @@ alert_error(gnutls_session_t session, struct mf_error *err)
 		alert ? alert : "unknown alert");
 }
 
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static ssize_t
 tls_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
 {
 	struct tls_stream *t = (struct tls_stream *)s;
+	/* One deadline for the whole read: the socket's own receive
+	 * timeout may already have spent it inside gnutls_record_recv. */
+	long long deadline =
+		t->timeout ? monotonic_ms() + (long long)t->timeout * 1000 : 0;
 
 	/* GNUTLS_E_AGAIN also comes after a TLS 1.3 post-handshake message
-	 * (a session ticket) that carried no data; only a poll() that runs
-	 * out of time is a timeout. The retries are bounded. */
+	 * (a session ticket) that carried no data; only running out of time
+	 * is a timeout. The retries are bounded. */
 	for (int tries = 0; tries < 64; tries++) {
 		ssize_t n = gnutls_record_recv(t->session, buf, len);
 		if (n >= 0)
@@ -81,11 +94,15 @@ tls_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
 			int rc;
 			if (gnutls_record_check_pending(t->session) > 0)
 				continue;
-			do
-				rc = poll(&pfd, 1,
-					  t->timeout ? (int)t->timeout * 1000
-						     : -1);
-			while (rc < 0 && errno == EINTR);
+			do {
+				long long left = deadline
+					? deadline - monotonic_ms() : -1;
+				if (deadline && left <= 0) {
+					rc = 0;
+					break;
+				}
+				rc = poll(&pfd, 1, (int)left);
+			} while (rc < 0 && errno == EINTR);
 			if (rc > 0)
 				continue;
 			err_set(err, EX_TEMPFAIL, ERR_TEMPORARY,
