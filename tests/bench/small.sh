@@ -1,49 +1,54 @@
 #!/bin/sh
-# tests/bench/small.sh MAILFERRY: one small message per process, plain SMTP
-# into Postfix's smtp-sink on loopback, mailferry and msmtp alternating;
-# then the instructions each executes for one message (callgrind, which
-# counts the same whatever else the machine does). Never asserts a time.
+# tests/bench/small.sh MAILFERRY: benchmark 1 (issue 8). One small message
+# per process, plain SMTP into Postfix's smtp-sink on loopback, mailferry
+# and msmtp alternating (BENCH_RUNS_SMALL, default 30); then the
+# instructions each executes for one message (callgrind, which counts the
+# same whatever else the machine does; BENCH_RUNS_IR runs, default 3).
+# Prints Markdown. Never asserts a time.
 set -u
 MAILFERRY=${1:?usage: small.sh MAILFERRY}
 RUNS=${BENCH_RUNS_SMALL:-30}
-PATH="$PATH:/usr/sbin:/sbin"
+IR_RUNS=${BENCH_RUNS_IR:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 work=$(bench_tmpdir)
 BENCH_DIR=$work
 trap 'bench_cleanup' EXIT
+trap 'exit 130' INT TERM
 start_sink "$work"
-write_rc "$work/rc" plain
+write_rc "$work/rc" "$SINK_PORT"
 printf 'From: cron@example.org\nTo: root@example.org\nSubject: cron report\n\nAll jobs finished.\n' >"$work/small.eml"
 
-echo "### One small message per process, plain SMTP into smtp-sink"
+echo "### 1. One small message per process, plain SMTP into smtp-sink"
 echo
 echo "$RUNS runs each, alternating; seconds; peak RSS in MiB."
 echo
-table_head
+# one unmeasured run each: page cache, smtp-sink's first accept
+measure warmup "$MAILFERRY" -C "$work/rc" -i -f cron@example.org root@example.org <"$work/small.eml"
+measure warmup msmtp -C "$work/rc" -f cron@example.org root@example.org <"$work/small.eml"
 for i in $(seq "$RUNS"); do
 	measure mailferry "$MAILFERRY" -C "$work/rc" -i -f cron@example.org root@example.org <"$work/small.eml"
 	measure msmtp msmtp -C "$work/rc" -f cron@example.org root@example.org <"$work/small.eml"
 	measure baseline true
 done
-table_rows mailferry msmtp baseline
+table mailferry msmtp baseline
 echo
-echo "baseline is \`true\` under the same harness (fork, GNU time for the peak"
-echo "RSS, exec): a fixed cost included in every row."
+m=$(python3 "$here/stats.py" "$work" median mailferry)
+s=$(python3 "$here/stats.py" "$work" median msmtp)
+b=$(python3 "$here/stats.py" "$work" median baseline)
+echo "baseline is \`true\` under the same harness (posix_spawn, GNU time for the"
+echo "peak RSS, exec): a fixed cost included in every row. Net of it, mailferry takes"
+echo "$(python3 -c "print(f'{($m-$b)/($s-$b):.2f}')" 2>/dev/null || echo '?') of msmtp's wall time (medians)."
 
 if command -v valgrind >/dev/null 2>&1; then
-	echo
-	echo "| program | instructions for one message (callgrind) | vs msmtp |"
-	echo "|---|---|---|"
-	for p in mailferry msmtp; do
-		if [ $p = mailferry ]; then cmd=$MAILFERRY; else cmd=msmtp; fi
-		valgrind --tool=callgrind --callgrind-out-file="$work/cg.$p" \
-			"$cmd" -C "$work/rc" -f cron@example.org root@example.org \
-			<"$work/small.eml" >/dev/null 2>"$work/cg.$p.log"
-		sed -n 's/.*Collected : *\([0-9]*\).*/\1/p; s/.*refs: *\([0-9,]*\).*/\1/p' "$work/cg.$p.log" | tr -d , | head -1 >"$work/ir.$p"
+	for i in $(seq "$IR_RUNS"); do
+		count_ir mailferry "$MAILFERRY" -C "$work/rc" -i -f cron@example.org root@example.org <"$work/small.eml"
+		count_ir msmtp msmtp -C "$work/rc" -f cron@example.org root@example.org <"$work/small.eml"
 	done
-	m=$(cat "$work/ir.mailferry"); s=$(cat "$work/ir.msmtp")
-	echo "| mailferry | $m | $(python3 -c "print(f'{$m/$s:.2f}')") |"
-	echo "| msmtp | $s | 1.00 |"
+	echo
+	echo "Instructions executed for one message (valgrind --tool=callgrind, whole"
+	echo "process including the dynamic loader; $IR_RUNS runs each):"
+	echo
+	ir_table mailferry msmtp
 fi
