@@ -40,7 +40,15 @@ tcp_read(struct stream *s, void *buf, size_t len, struct mf_error *err)
 	struct tcp_stream *t = (struct tcp_stream *)s;
 
 	for (;;) {
-		ssize_t n = recv(t->fd, buf, len, 0);
+		ssize_t n;
+#ifdef TCP_QUICKACK
+		/* Acknowledge at once, not after the delayed-ACK timer
+		 * (see tls.c's quick_ack; a UNIX socket just refuses). */
+		int one = 1;
+		(void)setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+				 sizeof(one));
+#endif
+		n = recv(t->fd, buf, len, 0);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
