@@ -78,6 +78,9 @@ struct cfg_account {
 	char *passwordeval;     /* command printing the password, or NULL */
 	bool auth_cleartext;    /* PLAIN, LOGIN and tokens may go without
 				   TLS (default off: refused) */
+	bool chunking;          /* BDAT (RFC 3030) when the server offers
+				   CHUNKING; default off (measured: no
+				   gain over DATA) */
 	char *ntlmdomain;       /* accepted for msmtp files; unused */
 	/* envelope and headers */
 	char *from;             /* envelope sender; %U %H %C %M; a pattern */

@@ -142,6 +142,7 @@ static const struct keyword keywords[] = {
 	{ "delay_warning", KW_DURATION, F(delay_warning), NE, NULL },
 	{ "rate_limit", KW_RATE, F(rate_limit), NE, NULL },
 	{ "auth_cleartext", KW_BOOL, F(auth_cleartext), 0, NULL },
+	{ "chunking", KW_BOOL, F(chunking), 0, NULL },
 };
 
 #undef NE

@@ -164,6 +164,7 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 		return false;
 	smtp_session_init(smtp, ds->tls ? ds->tls : ds->tcp, ds->tls != NULL);
 	smtp_session_set_lmtp(smtp, acct->protocol == CFG_PROTOCOL_LMTP);
+	smtp->no_chunking = !acct->chunking;
 	smtp->need_esmtp = (acct->tls && acct->tls_starttls) ||
 			   (acct->auth && strcmp(acct->auth, "off") != 0);
 	ds->smtp_started = true;

@@ -28,6 +28,10 @@
 #define OUT_FLUSH 65536
 /* Input is split for dot-stuffing so one piece at most doubles. */
 #define DATA_PIECE 32768
+/* BDAT: chunk size, and how many chunk replies may be outstanding
+ * (pipelined, RFC 3030 4.2) before one is read. */
+#define BDAT_CHUNK (256u * 1024)
+#define BDAT_WINDOW 8
 
 static const char *const state_names[SMTP_STATE_COUNT] = {
 	[SMTP_STATE_CONNECTED] = "CONNECTED",
@@ -69,6 +73,7 @@ smtp_session_init(struct smtp_session *s, struct stream *stream,
 	smtp_reply_init(&s->reply);
 	buf_init(&s->in, LIMIT_REPLY_LINE + 4096);
 	buf_init(&s->out, LIMIT_COMMAND_LINE + 4 * OUT_FLUSH);
+	buf_init(&s->chunk, BDAT_CHUNK);
 	dotstuff_init(&s->dot);
 }
 
@@ -78,6 +83,7 @@ smtp_session_clear(struct smtp_session *s)
 	smtp_reply_clear(&s->reply);
 	buf_clear(&s->in);
 	buf_clear_secret(&s->out);
+	buf_clear(&s->chunk);
 }
 
 void
@@ -477,6 +483,9 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	 * replies are read, so neither side blocks on a full socket buffer
 	 * (RFC 2920 3.2). Without it, one at a time. */
 	size_t window = s->caps.pipelining ? 100 : 1;
+	/* CHUNKING: the data goes in BDAT chunks, no DATA command (LMTP
+	 * keeps DATA: one reply per recipient after the "."). */
+	bool chunk = s->caps.chunking && !s->lmtp && !s->no_chunking;
 	bool mail_read = false, mail_ok = false, data_ok;
 	size_t sent = 0, done = 0;
 	struct mf_error mail_err;
@@ -548,7 +557,7 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 				return false;
 			sent++;
 		}
-		if (s->caps.pipelining && sent == count &&
+		if (s->caps.pipelining && sent == count && !chunk &&
 		    !queue_cmd(s, "DATA", NULL, err))
 			return false;
 		if (!flush_out(s, err))
@@ -580,8 +589,27 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 			*err = *first_rcpt_err;
 			return false;
 		}
-		if (!queue_cmd(s, "DATA", NULL, err) || !flush_out(s, err))
+		if (!chunk &&
+		    (!queue_cmd(s, "DATA", NULL, err) || !flush_out(s, err)))
 			return false;
+	}
+	if (chunk) {
+		if (!mail_ok) {
+			*err = mail_err;
+			return false;
+		}
+		if (*accepted == 0) {
+			*err = *first_rcpt_err;
+			return false;
+		}
+		s->bdat = true;
+		s->bdat_pending = 0;
+		s->bdat_failed = false;
+		err_clear(&s->bdat_err);
+		buf_reset(&s->chunk);
+		set_state(s, SMTP_STATE_DATA);
+		log_transcript("-->", "<message data in BDAT chunks>", 29);
+		return true;
 	}
 	s->waiting = SMTP_STAGE_DATA;
 	if (!read_reply(s, err))
@@ -616,10 +644,79 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	return true;
 }
 
+/* Read one outstanding BDAT reply; the first refusal is kept. */
+static bool
+bdat_read_one(struct smtp_session *s, struct mf_error *err)
+{
+	s->waiting = SMTP_STAGE_DATA_END;
+	if (!read_reply(s, err))
+		return false;
+	s->bdat_pending--;
+	if (s->reply.code / 100 != 2 && !s->bdat_failed) {
+		s->bdat_failed = true;
+		smtp_status_error(&s->reply, SMTP_STAGE_DATA_END, NULL,
+				  &s->bdat_err);
+	}
+	return true;
+}
+
+/* Send the chunk as "BDAT n" (or "BDAT n LAST") and its bytes, as they
+ * are: no dot-stuffing (RFC 3030 2). At most BDAT_WINDOW replies stay
+ * outstanding; the last chunk reads them all. */
+static bool
+bdat_send(struct smtp_session *s, bool last, struct mf_error *err)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "BDAT %zu%s", s->chunk.len,
+		 last ? " LAST" : "");
+	if (!queue_cmd(s, cmd, NULL, err) || !flush_out(s, err))
+		return false;
+	if (s->chunk.len &&
+	    !s->stream->write(s->stream, s->chunk.data, s->chunk.len, err)) {
+		err_prefix(err, "sending to server: ");
+		return false;
+	}
+	buf_reset(&s->chunk);
+	s->bdat_pending++;
+	while (s->bdat_pending >= (last ? 1 : BDAT_WINDOW))
+		if (!bdat_read_one(s, err))
+			return false;
+	return true;
+}
+
+/* A BDAT was refused: send nothing more (RFC 3030 4.1), read what is
+ * outstanding so the dialogue stays in step, report the refusal. */
+static bool
+bdat_give_up(struct smtp_session *s, struct mf_error *err)
+{
+	while (s->bdat_pending > 0)
+		if (!bdat_read_one(s, err))
+			return false;
+	s->bdat = false;
+	*err = s->bdat_err;
+	return false;
+}
+
 bool
 smtp_data_write(struct smtp_session *s, const char *p, size_t len,
 		struct mf_error *err)
 {
+	while (s->bdat && len > 0) {
+		size_t n = BDAT_CHUNK - s->chunk.len;
+		if (n > len)
+			n = len;
+		if (!buf_append(&s->chunk, p, n))
+			BUG("chunk buffer ceiling");
+		p += n;
+		len -= n;
+		if (s->chunk.len == BDAT_CHUNK) {
+			if (!bdat_send(s, false, err))
+				return false;
+			if (s->bdat_failed)
+				return bdat_give_up(s, err);
+		}
+	}
 	while (len > 0) {
 		size_t n = len < DATA_PIECE ? len : DATA_PIECE;
 
@@ -694,8 +791,18 @@ smtp_data_end(struct smtp_session *s, char *const *rcpts,
 	      struct smtp_rcpt_result *results, size_t count,
 	      size_t *accepted, struct mf_error *err)
 {
-	const char *end = dotstuff_end(&s->dot);
+	const char *end;
 
+	if (s->bdat) {
+		if (!bdat_send(s, true, err))
+			return false;
+		if (s->bdat_failed)
+			return bdat_give_up(s, err);
+		s->bdat = false;
+		set_state(s, SMTP_STATE_DONE);
+		return true;
+	}
+	end = dotstuff_end(&s->dot);
 	if (!buf_append_str(&s->out, end))
 		BUG("data buffer ceiling");
 	log_transcript("-->", ".", 1);
@@ -710,6 +817,7 @@ smtp_data_end(struct smtp_session *s, char *const *rcpts,
 bool
 smtp_rset(struct smtp_session *s, struct mf_error *err)
 {
+	s->bdat = false;
 	if (!queue_cmd(s, "RSET", NULL, err) ||
 	    !expect(s, 2, SMTP_STAGE_RSET, NULL, err))
 		return false;

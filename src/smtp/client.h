@@ -53,6 +53,14 @@ struct smtp_session {
 	bool out_secret;         /* out holds an AUTH payload: wipe it */
 	bool need_esmtp;         /* STARTTLS or AUTH will be needed: no HELO
 				    fallback when EHLO is refused */
+	/* CHUNKING (RFC 3030): this transaction's data goes in BDAT chunks
+	 * of the raw bytes (no dot-stuffing) instead of DATA. */
+	bool no_chunking;        /* never use BDAT (set by the owner) */
+	bool bdat;               /* the current transaction uses BDAT */
+	struct buf chunk;        /* the chunk being filled */
+	unsigned bdat_pending;   /* BDAT replies not read yet */
+	bool bdat_failed;        /* a BDAT was refused: send no more */
+	struct mf_error bdat_err; /* the first refusal */
 	int waiting;             /* enum smtp_stage whose reply is read next,
 				    for the message when none comes */
 	struct dotstuff dot;

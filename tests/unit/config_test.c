@@ -776,7 +776,7 @@ test_choice_keywords(void)
  * an empty string and no value differ. The test of cfg_account_describe
  * below checks that the table still has DUMP_KEYWORDS keywords, so a new
  * keyword cannot be added without extending this dump. */
-#define DUMP_KEYWORDS 51
+#define DUMP_KEYWORDS 52
 
 static void
 put_str(struct buf *out, const char *key, const char *v)
@@ -884,9 +884,11 @@ dump_full(const struct cfg_account *a)
 	put_str(&out, "fallback", a->fallback);
 	put_uint(&out, "queue_lifetime", a->queue_lifetime);
 	put_uint(&out, "delay_warning", a->delay_warning);
-	buf_printf(&out, " rate_limit=%u/%u\n more: auth_cleartext=%s\n",
+	buf_printf(&out,
+		   " rate_limit=%u/%u\n more: auth_cleartext=%s chunking=%s\n",
 		   a->rate_limit.count, a->rate_limit.period,
-		   a->auth_cleartext ? "on" : "off");
+		   a->auth_cleartext ? "on" : "off",
+		   a->chunking ? "on" : "off");
 	return buf_steal(&out, NULL);
 }
 
@@ -909,7 +911,7 @@ static const char fresh_dump[] =
 	" log: logfile=- logfile_time_format=- syslog=-\n"
 	" queue: delivery=direct queue_dir=- fallback=- "
 	"queue_lifetime=432000 delay_warning=14400 rate_limit=0/0\n"
-	" more: auth_cleartext=off\n";
+	" more: auth_cleartext=off chunking=off\n";
 
 /* The eval runner of the tests: fixed output lines by command, and a
  * record of every command it was given. */
@@ -1074,7 +1076,7 @@ static const char full_rc[] =
 	"# Two parents: freemail first, then isp (the later one wins).\n"
 	"account both : freemail,isp\n"                           /* 108 */
 	"user both\n"
-	"\n"                                                      /* 110 */
+	"chunking off\n"                                          /* 110 */
 	"# Settings printed by commands.\n"
 	"account evald\n"                                         /* 112 */
 	"eval cmd-host\n"
@@ -1121,7 +1123,7 @@ static const char full_rc[] =
 	"/.local/state/mailferry/queue\" fallback=" fallback \
 	" queue_lifetime=259200 " \
 	"delay_warning=14400 rate_limit=" rate "\n" \
-	" more: auth_cleartext=off\n"
+	" more: auth_cleartext=off chunking=off\n"
 #define AUTH_FREEMAIL \
 	" auth: auth=\"on\" user=\"joe.smith\" password=- " \
 	"passwordeval=\"gpg --no-tty -q -d ~/.msmtp-password.gpg\" " \
@@ -1202,7 +1204,7 @@ static const char *const full_want[] = {
 	" queue: delivery=direct queue_dir=\"" HOME
 	"/.local/state/mailferry/queue\" fallback=- queue_lifetime=5400 "
 	"delay_warning=0 rate_limit=0/0\n"
-	" more: auth_cleartext=off\n",
+	" more: auth_cleartext=off chunking=off\n",
 
 	/* defaults of line 69, then freemail's own settings, then isp's:
 	 * isp wins where both set a value (host, auth, user, from) */
@@ -1671,7 +1673,8 @@ static const struct {
 	{ "keepbcc off\n", " remove_bcc_headers=on " },
 	{ "undisclosed_recipients\n", " undisclosed_recipients=on " },
 	{ "from_reply_to\n", " from_reply_to=on\n" },
-	{ "auth_cleartext\n", " auth_cleartext=on\n" },
+	{ "auth_cleartext\n", " auth_cleartext=on " },
+	{ "chunking\n", " chunking=on\n" },
 	{ "delivery queue\n", " delivery=queue " },
 	{ "set_to_header auto\n", " set_to_header=auto " },
 	{ "fallback backup, other\n", " fallback=\"backup, other\" " },
@@ -1912,7 +1915,8 @@ test_describe(void)
 		"queue_lifetime = 432000\n"
 		"delay_warning = 14400\n"
 		"rate_limit = off\n"
-		"auth_cleartext = off\n";
+		"auth_cleartext = off\n"
+		"chunking = off\n";
 	struct cfg cfg;
 	struct mf_error err;
 	struct buf out;

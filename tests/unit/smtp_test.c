@@ -255,6 +255,68 @@ test_pipelined_dialogue(void)
 	script_stream_clear(&ss);
 }
 
+/* CHUNKING (RFC 3030): no DATA, "BDAT n LAST" and the raw bytes (a
+ * leading dot stays single); a refused BDAT is the message's failure
+ * with the dialogue still in step; without no_chunking cleared, DATA. */
+static void
+test_bdat(void)
+{
+	static const char *const ok_server[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n",
+		"250 ok\r\n250 ok\r\n250 ok\r\n",
+		"250 2.0.0 queued\r\n",
+		NULL,
+	};
+	static const char *const refusing[] = {
+		"220 mx ESMTP\r\n",
+		"250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n",
+		"250 ok\r\n250 ok\r\n250 ok\r\n",
+		"554 5.6.0 message refused\r\n",
+		NULL,
+	};
+	static const char want[] =
+		"|EHLO c\r\n"
+		"|MAIL FROM:<f@example.org>\r\n"
+		"RCPT TO:<to@example.org>\r\n"
+		"RCPT TO:<bad@example.org>\r\n"
+		"|BDAT 21 LAST\r\n"
+		"S: x\r\n\r\n.dot\r\n..two\r\n|";
+	const char *const *servers[] = { ok_server, refusing };
+
+	for (int k = 0; k < 2; k++) {
+		struct script_stream ss;
+		struct smtp_session s;
+		struct smtp_rcpt_result res[2];
+		struct mf_error err;
+		size_t accepted = 0;
+		bool ok;
+
+		err_clear(&err);
+		script_stream_init(&ss, servers[k]);
+		smtp_session_init(&s, &ss.base, false);
+		CHECK(smtp_greeting(&s, &err));
+		CHECK(smtp_ehlo(&s, "c", &err));
+		CHECK(s.caps.chunking);
+		CHECK(smtp_envelope(&s, "f@example.org", two_rcpts, 2, false, 0,
+				    NULL, res, &accepted, &err));
+		CHECK(s.bdat);
+		CHECK(smtp_data_write(&s, "S: x\r\n\r\n.dot\r\n..two\r\n", 21,
+				      &err));
+		ok = smtp_data_end(&s, two_rcpts, res, 2, &accepted, &err);
+		CHECK(ok == (k == 0));
+		if (k == 1) {
+			CHECK(err.smtp_code == 554);
+			CHECK(strstr(err.msg, "message refused") != NULL);
+			CHECK(!s.bdat);
+		}
+		CHECK_MEM(ss.written.data, ss.written.len, want,
+			  sizeof(want) - 1);
+		smtp_session_clear(&s);
+		script_stream_clear(&ss);
+	}
+}
+
 /* DSN (RFC 3461): RET and ENVID on MAIL (ENVID as xtext), NOTIFY and
  * ORCPT on each RCPT when the server offers DSN; nothing of it when it
  * does not. */
@@ -940,6 +1002,7 @@ main(void)
 	test_dotstuff();
 	test_pipelined_dialogue();
 	test_dsn_parameters();
+	test_bdat();
 	test_smtputf8_parameter();
 	test_lockstep_dialogue();
 	test_all_refused();
