@@ -41,6 +41,7 @@
  * directory descriptor (*at() calls), with O_NOFOLLOW. */
 #include "config.h"
 
+#include "queue/internal.h"
 #include "queue/queue.h"
 
 #include "log/log.h"
@@ -1417,29 +1418,19 @@ out:
 /* ----------------------------------------------------- update/remove */
 
 bool
-queue_update(struct queue *q, const struct queue_entry *e,
-	     struct mf_error *err)
+queue_replace_file(struct queue *q, const char *prefix, const char *data,
+		   size_t len, int dest_dirfd, const char *dest_name,
+		   const char *shown, struct mf_error *err)
 {
-	char name[QUEUE_ID_SIZE + 32];
+	char name[QUEUE_ID_SIZE + 64];
 	char rnd[17];
-	struct buf env;
 	bool ok = false, have_tmp = false;
-	int tmpfd, envfd = -1, fd = -1, rc;
+	int tmpfd, fd = -1, rc;
 
-	buf_init(&env, QUEUE_ENV_MAX);
 	tmpfd = open_subdir(q, "tmp");
-	if (tmpfd < 0 || (envfd = open_subdir(q, "env")) < 0) {
-		err_set(err, EX_IOERR, ERR_LOCAL,
-			"queue %s: cannot open a subdirectory: %s", q->path,
+	if (tmpfd < 0) {
+		err_set(err, EX_IOERR, ERR_LOCAL, "queue %s/tmp: %s", q->path,
 			strerror(errno));
-		goto out;
-	}
-	if (!queue_env_format(e, &env, err))
-		goto out;
-	/* Never bring back a message that was removed. */
-	if (!exists_at(envfd, e->id)) {
-		err_set(err, EX_NOINPUT, ERR_LOCAL,
-			"message %s is not in the queue", e->id);
 		goto out;
 	}
 	for (int tries = 0; fd < 0; tries++) {
@@ -1450,7 +1441,7 @@ queue_update(struct queue *q, const struct queue_entry *e,
 		}
 		if (!random_hex(rnd, err))
 			goto out;
-		rc = snprintf(name, sizeof(name), "%s.env.%s", e->id, rnd);
+		rc = snprintf(name, sizeof(name), "%s.%s", prefix, rnd);
 		if (rc < 0 || (size_t)rc >= sizeof(name))
 			BUG("queue: temporary name does not fit");
 		fd = openat(tmpfd, name,
@@ -1466,7 +1457,7 @@ queue_update(struct queue *q, const struct queue_entry *e,
 		}
 	}
 	have_tmp = true;
-	rc = write_all(fd, env.data, env.len);
+	rc = write_all(fd, data, len);
 	if (rc == 0)
 		rc = sync_fd(fd);
 	if (close(fd) < 0 && rc == 0)
@@ -1477,12 +1468,53 @@ queue_update(struct queue *q, const struct queue_entry *e,
 			q->path, name, strerror(rc));
 		goto out;
 	}
-	if (renameat(tmpfd, name, envfd, e->id) < 0) {
-		err_set(err, EX_IOERR, ERR_LOCAL, "queue %s: rename to env/%s: %s",
-			q->path, e->id, strerror(errno));
+	if (renameat(tmpfd, name, dest_dirfd, dest_name) < 0) {
+		err_set(err, EX_IOERR, ERR_LOCAL, "queue %s: rename to %s: %s",
+			q->path, shown, strerror(errno));
 		goto out;
 	}
 	have_tmp = false;
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (have_tmp)
+		unlinkat(tmpfd, name, 0);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	return ok;
+}
+
+bool
+queue_update(struct queue *q, const struct queue_entry *e,
+	     struct mf_error *err)
+{
+	char prefix[QUEUE_ID_SIZE + 8], shown[QUEUE_ID_SIZE + 8];
+	struct buf env;
+	bool ok = false;
+	int envfd, rc;
+
+	buf_init(&env, QUEUE_ENV_MAX);
+	envfd = open_subdir(q, "env");
+	if (envfd < 0) {
+		err_set(err, EX_IOERR, ERR_LOCAL,
+			"queue %s: cannot open a subdirectory: %s", q->path,
+			strerror(errno));
+		goto out;
+	}
+	if (!queue_env_format(e, &env, err))
+		goto out;
+	/* Never bring back a message that was removed. */
+	if (!exists_at(envfd, e->id)) {
+		err_set(err, EX_NOINPUT, ERR_LOCAL,
+			"message %s is not in the queue", e->id);
+		goto out;
+	}
+	snprintf(prefix, sizeof(prefix), "%s.env", e->id);
+	snprintf(shown, sizeof(shown), "env/%s", e->id);
+	if (!queue_replace_file(q, prefix, env.data ? env.data : "", env.len,
+				envfd, e->id, shown, err))
+		goto out;
 	if ((rc = sync_fd(envfd)) != 0) {
 		err_set(err, EX_IOERR, ERR_LOCAL, "queue %s: fsync env/: %s",
 			q->path, strerror(rc));
@@ -1490,14 +1522,8 @@ queue_update(struct queue *q, const struct queue_entry *e,
 	}
 	ok = true;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (have_tmp)
-		unlinkat(tmpfd, name, 0);
 	if (envfd >= 0)
 		close(envfd);
-	if (tmpfd >= 0)
-		close(tmpfd);
 	buf_clear(&env);
 	return ok;
 }

@@ -21,6 +21,7 @@
 
 #include "queue/rate.h"
 
+#include "queue/internal.h"
 #include "queue/queue.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -34,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sysexits.h>
@@ -339,85 +339,35 @@ ledger_append(struct queue *q, struct ledger *l, long long t,
 	return true;
 }
 
-/* Replace the ledger with the entries of l->times that keep() accepts,
- * plus extra when it is >= 0: write Q/tmp/rate.RANDOM, fsync, rename
- * over rate/NAME (the lock of the old file is still held). */
+/* Replace the ledger with the entries of l->times from `from` on, plus
+ * extra when it is >= 0: written to Q/tmp, fsynced and renamed over
+ * rate/NAME (queue_replace_file; the lock of the old file is still
+ * held). */
 static bool
 ledger_rewrite(struct queue *q, struct ledger *l, long long from,
 	       long long extra, struct mf_error *err)
 {
-	char tmp[64];
-	unsigned char rnd[8];
+	char shown[RATE_NAME_SIZE + 8];
 	struct buf out;
-	bool ok = false, have_tmp = false;
-	int tmpfd, fd = -1, rc = 0;
+	bool ok = false, full = false;
 
 	buf_init(&out, RATE_FILE_MAX);
-	tmpfd = openat(q->dirfd, "tmp",
-		       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (tmpfd < 0) {
-		err_set(err, errno_code(errno), ERR_LOCAL, "queue %s/tmp: %s",
-			q->path, strerror(errno));
-		goto out;
-	}
 	for (size_t i = 0; i < l->count; i++)
 		if (l->times[i] >= from &&
 		    !buf_printf(&out, "%lld\n", l->times[i]))
-			rc = EFBIG;
+			full = true;
 	if (extra >= 0 && !buf_printf(&out, "%lld\n", extra))
-		rc = EFBIG;
-	if (rc != 0) {
+		full = true;
+	if (full) {
 		err_set(err, EX_DATAERR, ERR_LOCAL,
 			"queue %s: rate/%s: larger than the ledger ceiling",
 			q->path, l->name);
 		goto out;
 	}
-	for (int tries = 0; fd < 0; tries++) {
-		if (tries == 16) {
-			err_set(err, EX_CANTCREAT, ERR_LOCAL,
-				"queue %s: no free temporary name", q->path);
-			goto out;
-		}
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			continue;
-		snprintf(tmp, sizeof(tmp), "rate.%02x%02x%02x%02x%02x%02x%02x%02x",
-			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
-			 rnd[7]);
-		fd = openat(tmpfd, tmp,
-			    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
-				    O_NOFOLLOW | O_NOCTTY,
-			    queue_file_mode(q));
-		queue_share_fd(q, fd);
-		if (fd < 0 && errno != EEXIST) {
-			err_set(err, EX_CANTCREAT, ERR_LOCAL,
-				"queue %s: create tmp/%s: %s", q->path, tmp,
-				strerror(errno));
-			goto out;
-		}
-	}
-	have_tmp = true;
-	rc = write_all(fd, out.data ? out.data : "", out.len, 0);
-	if (rc == 0)
-		rc = sync_fd(fd);
-	if (close(fd) < 0 && rc == 0)
-		rc = errno;
-	fd = -1;
-	if (rc == 0 && renameat(tmpfd, tmp, l->dirfd, l->name) < 0)
-		rc = errno;
-	if (rc != 0) {
-		err_set(err, EX_IOERR, ERR_LOCAL, "queue %s: rewrite rate/%s: %s",
-			q->path, l->name, strerror(rc));
-		goto out;
-	}
-	have_tmp = false;
-	ok = true;
+	snprintf(shown, sizeof(shown), "rate/%s", l->name);
+	ok = queue_replace_file(q, "rate", out.data ? out.data : "", out.len,
+				l->dirfd, l->name, shown, err);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (have_tmp)
-		unlinkat(tmpfd, tmp, 0);
-	if (tmpfd >= 0)
-		close(tmpfd);
 	buf_clear(&out);
 	return ok;
 }
