@@ -180,6 +180,8 @@ session_start(struct deliver_session *ds, struct mf_error *err)
 				"server %s does not offer STARTTLS and the "
 				"account requires TLS; nothing was sent",
 				acct->host ? acct->host : acct->socket);
+			/* The dialogue is in step: end it politely. */
+			smtp_quit(smtp);
 			return false;
 		}
 		if (!smtp_starttls(smtp, err) ||
@@ -470,7 +472,7 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 	wire_envelope_clear(&w);
 	/* After a refusal the dialogue is still in step; after an I/O or
 	 * protocol error (no reply code) it is not. */
-	if (!ok && err->smtp_code == 0)
+	if (!ok && err->smtp_code == 0 && !ds->smtp.refused_locally)
 		ds->usable = false;
 	/* LMTP: the recipients that got the message have it, whatever the
 	 * others got; results says who is who. */

@@ -495,7 +495,9 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	err_clear(&mail_err);
 	if (count == 0)
 		BUG("envelope without recipients");
-	set_state(s, SMTP_STATE_MAIL);
+	/* Refusals of our own come before anything is sent: the dialogue
+	 * stays in step (the owner may still say QUIT, or go on). */
+	s->refused_locally = true;
 	if (s->caps.size && s->caps.size_max && size > s->caps.size_max) {
 		err_set(err, EX_DATAERR, ERR_PERMANENT,
 			"message of %llu bytes is larger than the server's "
@@ -511,6 +513,8 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 			"SMTPUTF8; nothing was sent");
 		return false;
 	}
+	s->refused_locally = false;
+	set_state(s, SMTP_STATE_MAIL);
 	if (s->caps.size && size)
 		snprintf(size_param, sizeof(size_param), " SIZE=%llu", size);
 	use_dsn = dsn && (dsn->notify || dsn->ret || dsn->envid);

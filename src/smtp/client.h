@@ -53,6 +53,8 @@ struct smtp_session {
 	bool out_secret;         /* out holds an AUTH payload: wipe it */
 	bool need_esmtp;         /* STARTTLS or AUTH will be needed: no HELO
 				    fallback when EHLO is refused */
+	bool refused_locally;    /* smtp_envelope refused before sending
+				    anything (SIZE, SMTPUTF8): in step */
 	/* CHUNKING (RFC 3030): this transaction's data goes in BDAT chunks
 	 * of the raw bytes (no dot-stuffing) instead of DATA. */
 	bool no_chunking;        /* never use BDAT (set by the owner) */
