@@ -38,9 +38,9 @@
 #include "config.h"
 
 #include "address/address.h"
-#include "address/internal.h"
 
 #include "util/alloc.h"
+#include "util/bytes.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -108,49 +108,6 @@ is_dot_atom(const char *s, size_t len)
 		} else if (!is_atext(c)) {
 			return false;
 		}
-	}
-	return true;
-}
-
-/* RFC 3629 section 4: well-formed UTF-8 (no overlong forms, surrogates or
- * code points above U+10FFFF). */
-bool
-addr_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i], lo = 0x80, hi = 0xbf;
-		size_t need;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0; /* overlong */
-			else if (c == 0xed)
-				hi = 0x9f; /* UTF-16 surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f; /* above U+10FFFF */
-		} else {
-			return false; /* 0x80-0xc1, 0xf5-0xff */
-		}
-		if (len - i - 1 < need || p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= need; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-		i += need + 1;
 	}
 	return true;
 }
@@ -643,7 +600,7 @@ emit(struct parser *ps, bool has_domain, size_t start, size_t end)
 		fail_too_long(ps->err, start);
 		goto out;
 	}
-	if (!addr_utf8_valid(out.data, out.len)) {
+	if (!bytes_utf8_valid(out.data, out.len)) {
 		fail_at(ps->err, start, "invalid UTF-8 in address");
 		goto out;
 	}
@@ -1123,7 +1080,7 @@ addr_parse_mailbox(const char *text, char **out, struct mf_error *err)
 		fail_too_long(err, 0);
 		goto out;
 	}
-	if (!addr_utf8_valid(res.data, res.len)) {
+	if (!bytes_utf8_valid(res.data, res.len)) {
 		fail_at(err, 0, "invalid UTF-8 in address");
 		goto out;
 	}

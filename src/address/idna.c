@@ -25,7 +25,6 @@
 
 #include "address/idna.h"
 
-#include "address/internal.h"
 
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -114,7 +113,7 @@ addr_idna_envelope(const char *addr, bool smtputf8, char **out,
 	int rc;
 
 	*out = NULL;
-	if (!addr_utf8_valid(addr, strlen(addr))) {
+	if (!bytes_utf8_valid(addr, strlen(addr))) {
 		err_set(err, EX_DATAERR, ERR_PERMANENT,
 			"address <%.*s%s>: not valid UTF-8", shown_len(addr),
 			addr, shown_more(addr));

@@ -102,54 +102,6 @@ has_encoding_bytes(const char *p, size_t len)
 	return false;
 }
 
-/* RFC 3629 section 4: well-formed UTF-8 only. */
-static bool
-utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = p[i], lo = 0x80, hi = 0xbf;
-		size_t need;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c == 0xe0) {
-			need = 2;
-			lo = 0xa0; /* overlong */
-		} else if (c == 0xed) {
-			need = 2;
-			hi = 0x9f; /* surrogates */
-		} else if (c >= 0xe1 && c <= 0xef) {
-			need = 2;
-		} else if (c == 0xf0) {
-			need = 3;
-			lo = 0x90; /* overlong */
-		} else if (c >= 0xf1 && c <= 0xf3) {
-			need = 3;
-		} else if (c == 0xf4) {
-			need = 3;
-			hi = 0x8f; /* above U+10FFFF */
-		} else {
-			return false; /* 0x80-0xc1, 0xf5-0xff */
-		}
-		if (n - i - 1 < need)
-			return false;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= need; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 /* Length of the character starting with lead in valid UTF-8. */
 static size_t
 utf8_char_len(unsigned char lead)
@@ -493,7 +445,7 @@ struct charset {
 static void
 charset_init(struct charset *cs, const char *text, size_t len, bool strict)
 {
-	cs->utf8 = utf8_valid(text, len);
+	cs->utf8 = bytes_utf8_valid(text, len);
 	cs->label = cs->utf8 ? "UTF-8" : "UNKNOWN-8BIT";
 	cs->label_len = strlen(cs->label);
 	cs->strict = strict;

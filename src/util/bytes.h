@@ -16,4 +16,8 @@ int bytes_hex_value(unsigned char c);
  * (the account's domain) wins when not NULL. out is always terminated. */
 void bytes_host_name(const char *configured, char *out, size_t size);
 
+/* True when the len bytes at s are well-formed UTF-8 (RFC 3629 section 4:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). ASCII is. */
+bool bytes_utf8_valid(const char *s, size_t len);
+
 #endif

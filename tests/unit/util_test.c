@@ -600,6 +600,46 @@ test_bytes(void)
 	CHECK(big[0] != '\0' && strlen(big) < sizeof(big));
 }
 
+/* bytes_utf8_valid: RFC 3629 4, the one validator of address/ and
+ * message/rfc2047.c. */
+static void
+test_utf8_valid(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool ok;
+	} cases[] = {
+		{ "", 0, true },
+		{ "plain ascii", 11, true },
+		{ "\xea\xb0\x80", 3, true },           /* U+AC00 */
+		{ "\xf0\x9f\x98\x80", 4, true },       /* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", 4, true },       /* U+10FFFF */
+		{ "\xc2\x80", 2, true },               /* U+0080 */
+		{ "\xc0\xaf", 2, false },              /* overlong '/' */
+		{ "\xc1\xbf", 2, false },              /* overlong */
+		{ "\xe0\x80\xaf", 3, false },          /* overlong */
+		{ "\xe0\x9f\xbf", 3, false },          /* overlong */
+		{ "\xed\xa0\x80", 3, false },          /* surrogate U+D800 */
+		{ "\xed\x9f\xbf", 3, true },           /* U+D7FF */
+		{ "\xf0\x8f\xbf\xbf", 4, false },      /* overlong */
+		{ "\xf4\x90\x80\x80", 4, false },      /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4, false },
+		{ "\xff", 1, false },
+		{ "\x80", 1, false },                  /* lone continuation */
+		{ "\xea\xb0", 2, false },              /* cut short */
+		{ "\xea\xb0\x41", 3, false },          /* bad continuation */
+		{ "a\0b", 3, true },                   /* NUL is ASCII */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int before = check_failures;
+		CHECK(bytes_utf8_valid(cases[i].s, cases[i].len) ==
+		      cases[i].ok);
+		if (check_failures != before)
+			fprintf(stderr, "  ^ in utf8 case %zu\n", i);
+	}
+}
+
 int
 main(void)
 {
@@ -613,5 +653,6 @@ main(void)
 	test_err_escape();
 	test_secret();
 	test_bytes();
+	test_utf8_valid();
 	return check_done("util_test");
 }
