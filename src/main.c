@@ -15,12 +15,14 @@
 #include "privilege.h"
 #include "serverinfo.h"
 #include "submit.h"
+#include "tls/tls.h"
 #include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -136,6 +138,8 @@ main(int argc, char **argv)
 	umask(077);
 	no_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
+	/* Kept TLS sessions hold resumption secrets: wiped on the way out. */
+	atexit(tls_resume_forget);
 	err_clear(&err);
 
 	if (!cli_parse(argc, argv, &opts, &err)) {

@@ -72,6 +72,13 @@ bool tls_options_check(const struct tls_options *opts, struct mf_error *err);
 bool tls_stream_start(int fd, const struct tls_options *opts,
 		      struct stream **out, struct mf_error *err);
 
+/* A session closed with tls_stream's close() is kept in memory, under the
+ * verification policy of its options (tls/resume.h), and the next
+ * tls_stream_start() with the same policy offers to resume it: a queue
+ * run's second connection to a server skips the certificate exchange.
+ * This wipes and frees every kept session (main() calls it at exit). */
+void tls_resume_forget(void);
+
 /* The SHA-256 fingerprint of the server's certificate on s (a stream made
  * by tls_stream_start) as "AB:CD:..." in out (size bytes, at least
  * TLS_FINGERPRINT_TEXT_SIZE). Errors: EX_SOFTWARE, local (no certificate,
