@@ -249,6 +249,13 @@ struct group {
 	time_t now;
 	size_t notices;       /* notices queued for senders meanwhile */
 	long long rate_until; /* > 0: the rate limit allows no send before */
+	/* Over one connection after another (run_group): which entries of
+	 * the listing have had their attempt in this run (NULL: no
+	 * record), the one group_each is at, and how many messages the
+	 * current connection delivered. */
+	bool *tried;
+	size_t cur;
+	size_t delivered;
 };
 
 enum notice_kind {
@@ -603,7 +610,8 @@ log_attempt(const struct group *g, struct deliver_session *ds,
 	log_record_write(&t, &r);
 }
 
-static void
+/* One attempt for e over ds; true when some recipient got it. */
+static bool
 send_one(struct group *g, struct deliver_session *ds, struct queue_entry *e)
 {
 	struct smtp_rcpt_result *results = NULL;
@@ -686,6 +694,7 @@ out:
 	free(results);
 	free(rcpts);
 	free(index);
+	return done > 0;
 }
 
 /* Whether entry e is to be sent in this run. */
@@ -712,8 +721,9 @@ group_each(struct group *g, group_fn fn, void *ctx)
 		bool go = true;
 
 		if (!same_account(l->account, g->account) ||
-		    !is_due(l, g->force, g->now))
+		    !is_due(l, g->force, g->now) || (g->tried && g->tried[i]))
 			continue;
+		g->cur = i;
 		queue_entry_init(&e);
 		if (queue_lock(g->q, l->id, &e, &lock_fd, &err)) {
 			if (is_due(&e, g->force, g->now))
@@ -731,10 +741,22 @@ static bool
 send_fn(struct group *g, void *ctx, struct queue_entry *e)
 {
 	struct deliver_session *ds = ctx;
+	struct mf_error err;
 
+	err_clear(&err);
 	if (!deliver_session_usable(ds))
 		return false;
-	send_one(g, ds, e);
+	/* A connection that breaks between two messages leaves the next
+	 * one untouched: it waits for the next connection, not for the
+	 * next run. */
+	if (!deliver_ready(ds, &err)) {
+		log_debug("queue run for %s: %s", account_text(g), err.msg);
+		return false;
+	}
+	if (g->tried)
+		g->tried[g->cur] = true;
+	if (send_one(g, ds, e))
+		g->delivered++;
 	return true;
 }
 
@@ -766,6 +788,37 @@ static void
 run_group(struct group *g, struct deliver_session *ds)
 {
 	group_each(g, send_fn, ds);
+}
+
+static struct deliver_session *group_open(struct group *g);
+
+/* Run the group's due messages over *ds (open), each attempted once. When
+ * the connection breaks (a server that closes after so many messages, a
+ * 421 between transactions), a new one is opened for the messages not
+ * yet tried, TLS resumed from the last (tls/tls.h), provided the broken
+ * one delivered something: a server that takes nothing gets no second
+ * connection in this run. *ds is the last connection (NULL when a new one
+ * could not be opened: the messages left then have that failure as their
+ * attempt, as with the first). */
+static void
+run_group_reconnecting(struct group *g, struct deliver_session **ds)
+{
+	g->tried = xcalloc(g->count + 1, sizeof(*g->tried));
+	for (;;) {
+		g->delivered = 0;
+		group_each(g, send_fn, *ds);
+		if (deliver_session_usable(*ds) || g->delivered == 0)
+			break;
+		log_debug("queue run for %s: the connection was lost after "
+			  "delivering %zu; connecting again for the rest",
+			  account_text(g), g->delivered);
+		deliver_close(*ds);
+		*ds = group_open(g);
+		if (*ds == NULL)
+			break;
+	}
+	free(g->tried);
+	g->tried = NULL;
 }
 
 /* Open the connection for the group's due messages. NULL when nothing
@@ -980,7 +1033,7 @@ run_pass(const struct cfg *cfg, struct queue *q, bool force,
 		if (due == count && !group_wants_warning(&g))
 			continue;
 		if (due < count && (ds = group_open(&g)) != NULL)
-			run_group(&g, ds);
+			run_group_reconnecting(&g, &ds);
 		if (!fresh_only)
 			warn_group(&g);
 		if (g.notices > 0 && deliver_session_usable(ds))

@@ -76,6 +76,7 @@ struct deliver_session {
 	bool smtp_started;
 	bool usable;       /* the dialogue is in step: another message can go */
 	unsigned messages; /* transactions started on this connection */
+	bool reset;        /* RSET done since the last transaction */
 	char *password;    /* from passwordeval; wiped on close */
 	bool probe;        /* --serverinfo: stop before AUTH */
 	char *greeting;    /* probe: the 220 reply's text */
@@ -433,6 +434,23 @@ wire_envelope_build(const struct smtp_caps *caps,
 }
 
 bool
+deliver_ready(struct deliver_session *ds, struct mf_error *err)
+{
+	if (!ds->usable)
+		BUG("deliver_ready on a broken session");
+	/* RSET between messages (RFC 5321 4.1.1.5): a clean slate whatever
+	 * the last transaction left. */
+	if (ds->messages > 0 && !ds->reset) {
+		if (!smtp_rset(&ds->smtp, err)) {
+			ds->usable = false; /* refused RSET: give up */
+			return false;
+		}
+		ds->reset = true;
+	}
+	return true;
+}
+
+bool
 deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 	     struct smtp_rcpt_result *results, size_t *accepted,
 	     struct mf_error *err)
@@ -441,15 +459,10 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 	bool ok, ended = false;
 
 	*accepted = 0;
-	if (!ds->usable)
-		BUG("deliver_send on a broken session");
-	/* RSET between messages (RFC 5321 4.1.1.5): a clean slate whatever
-	 * the last transaction left. */
-	if (ds->messages > 0 && !smtp_rset(&ds->smtp, err)) {
-		ds->usable = false; /* a server that refuses RSET: give up */
+	if (!deliver_ready(ds, err))
 		return false;
-	}
 	ds->messages++;
+	ds->reset = false;
 	/* Addresses this server cannot take are refused before MAIL, so the
 	 * dialogue stays in step. */
 	if (!wire_envelope_build(&ds->smtp.caps, job, results, &w, err)) {

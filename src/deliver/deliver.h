@@ -55,6 +55,14 @@ bool deliver_open(const struct cfg_account *acct, struct deliver_session **out,
 bool deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		  struct smtp_rcpt_result *results, size_t *accepted,
 		  struct mf_error *err);
+
+/* Make ds ready for a transaction without starting one: RSET after an
+ * earlier transaction (deliver_send does this itself). False, with err
+ * set and the session no longer usable, when the server refused or the
+ * connection broke: then no message was touched, and a caller with
+ * several to send can open another connection for them (a server that
+ * answers 421 after so many messages per connection). */
+bool deliver_ready(struct deliver_session *ds, struct mf_error *err);
 bool deliver_session_usable(const struct deliver_session *ds);
 
 /* What a session negotiated and the server's last reply (after a
