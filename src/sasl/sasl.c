@@ -15,7 +15,14 @@
  * has one (it cannot send the "y" flag), so plain SCRAM always sends "n"
  * even when we could bind. That loses RFC 5802's downgrade signal when
  * the server does not offer -PLUS; the mechanism list came over a TLS
- * session whose certificate was checked, which is what protects it. */
+ * session whose certificate was checked, which is what protects it.
+ *
+ * SCRAM's salted password (RFC 5802 section 3: PBKDF2 over the SASLprep'd
+ * password, with the server's salt and iteration count) is computed here
+ * with GnuTLS's PBKDF2 (Nettle) and handed to libgsasl through its
+ * GSASL_SCRAM_SALTED_PASSWORD callback: libgsasl's own loop costs about
+ * 14 times as many instructions (measured: 56M of 72M for one
+ * SCRAM-SHA-256 login at 4096 iterations). */
 #include "config.h"
 
 #include "sasl/sasl.h"
@@ -24,7 +31,11 @@
 #include "util/error.h"
 #include "util/secret.h"
 
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <gsasl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +226,84 @@ sasl_session_new(const char *server_mechs, const char *wanted,
 				      user, password, out, err);
 }
 
+/* GSASL_SCRAM_SALTED_PASSWORD, asked for by libgsasl's SCRAM client once
+ * the server's salt and iteration count are known: Hi(Normalize(password),
+ * salt, i) of RFC 5802 section 2.2, hex-encoded. Without it (any failure
+ * here) libgsasl computes the same from GSASL_PASSWORD itself. */
+static int
+salted_password(Gsasl_session *sctx)
+{
+	const struct sasl_session *s = gsasl_session_hook_get(sctx);
+	const char *password = gsasl_property_fast(sctx, GSASL_PASSWORD);
+	const char *iter_text = gsasl_property_fast(sctx, GSASL_SCRAM_ITER);
+	const char *salt64 = gsasl_property_fast(sctx, GSASL_SCRAM_SALT);
+	gnutls_mac_algorithm_t mac;
+	unsigned char out[32];
+	char hex[2 * sizeof(out) + 1];
+	char *prepped = NULL, *salt = NULL, *end;
+	size_t out_len, salt_len = 0;
+	unsigned long iter;
+	int rc = GSASL_NO_CALLBACK;
+
+	if (s == NULL || password == NULL || iter_text == NULL ||
+	    salt64 == NULL)
+		return GSASL_NO_CALLBACK;
+	if (strncmp(s->mech, "SCRAM-SHA-256", 13) == 0) {
+		mac = GNUTLS_MAC_SHA256;
+		out_len = 32;
+	} else if (strncmp(s->mech, "SCRAM-SHA-1", 11) == 0) {
+		mac = GNUTLS_MAC_SHA1;
+		out_len = 20;
+	} else {
+		return GSASL_NO_CALLBACK;
+	}
+	errno = 0;
+	iter = strtoul(iter_text, &end, 10);
+	if (*iter_text < '0' || *iter_text > '9' || *end != '\0' ||
+	    errno != 0 || iter == 0 || iter > UINT_MAX)
+		return GSASL_NO_CALLBACK;
+	/* libgsasl prepares the password the same way (RFC 4013, unassigned
+	 * code points allowed: a stored query, RFC 3454 section 7). */
+	if (gsasl_saslprep(password, GSASL_ALLOW_UNASSIGNED, &prepped,
+			   NULL) != GSASL_OK ||
+	    gsasl_base64_from(salt64, strlen(salt64), &salt, &salt_len) !=
+		    GSASL_OK)
+		goto out;
+	{
+		gnutls_datum_t key = { (unsigned char *)prepped,
+				       (unsigned)strlen(prepped) };
+		gnutls_datum_t salt_d = { (unsigned char *)salt,
+					  (unsigned)salt_len };
+		if (gnutls_pbkdf2(mac, &key, &salt_d, (unsigned)iter, out,
+				  out_len) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < out_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	rc = gsasl_property_set(sctx, GSASL_SCRAM_SALTED_PASSWORD, hex) ==
+			     GSASL_OK
+		     ? GSASL_OK
+		     : GSASL_NO_CALLBACK;
+out:
+	secret_wipe(out, sizeof(out));
+	secret_wipe(hex, sizeof(hex));
+	if (prepped) {
+		secret_wipe(prepped, strlen(prepped));
+		gsasl_free(prepped);
+	}
+	gsasl_free(salt);
+	return rc;
+}
+
+static int
+sasl_callback(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
+{
+	(void)ctx;
+	if (prop == GSASL_SCRAM_SALTED_PASSWORD)
+		return salted_password(sctx);
+	return GSASL_NO_CALLBACK;
+}
+
 /* Give the session's channel binding to libgsasl (a -PLUS mechanism). */
 static bool
 set_binding(struct sasl_session *s, const struct sasl_channel_binding *cb,
@@ -280,6 +369,8 @@ sasl_session_new_bound(const char *server_mechs, const char *wanted,
 			s->mech, gsasl_strerror(rc));
 		goto fail;
 	}
+	gsasl_callback_set(s->ctx, sasl_callback);
+	gsasl_session_hook_set(s->sctx, s);
 	if (user && *user)
 		gsasl_property_set(s->sctx, GSASL_AUTHID, user);
 	if (password)
@@ -304,6 +395,7 @@ sasl_session_free(struct sasl_session *s)
 		 * can; libgsasl does not promise to wipe it (our own copies
 		 * are wiped by the config layer). */
 		gsasl_property_free(s->sctx, GSASL_PASSWORD);
+		gsasl_property_free(s->sctx, GSASL_SCRAM_SALTED_PASSWORD);
 		gsasl_finish(s->sctx);
 	}
 	if (s->ctx)

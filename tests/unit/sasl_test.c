@@ -248,12 +248,15 @@ test_plus_header(void)
 }
 
 /* libgsasl's SCRAM server needs the password from a callback. */
+static const char *server_password = "secret";
+static const char *client_password = "secret";
+
 static int
 server_callback(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
 {
 	(void)ctx;
 	if (prop == GSASL_PASSWORD) {
-		gsasl_property_set(sctx, GSASL_PASSWORD, "secret");
+		gsasl_property_set(sctx, GSASL_PASSWORD, server_password);
 		return GSASL_OK;
 	}
 	return GSASL_NO_CALLBACK;
@@ -290,7 +293,7 @@ exchange(const char *mech, const struct sasl_channel_binding *client_cb,
 					   : GSASL_CB_TLS_EXPORTER,
 			   b64);
 	if (!sasl_session_new_bound(mech, "on", true, client_cb, "user",
-				    "secret", &client, &err))
+				    client_password, &client, &err))
 		goto out;
 	/* client first, server first, client final, server final */
 	for (int round = 0; round < 4 && st == SASL_STEP_MORE; round++) {
@@ -337,6 +340,45 @@ test_plus_exchange(void)
 	CHECK(exchange("SCRAM-SHA-256", &cb_exporter, &cb_exporter));
 }
 
+/* The salted password our client computes (sasl.c: PBKDF2 through
+ * GnuTLS, over the SASLprep'd password) is the one libgsasl's server
+ * derives from its own copy: a wrong one is refused, and passwords equal
+ * under SASLprep (RFC 4013: NFKC, soft hyphen mapped to nothing) log in. */
+static void
+test_salted_password(void)
+{
+	static const struct {
+		const char *client, *server;
+		bool ok;
+	} cases[] = {
+		{ "secret", "secret", true },
+		{ "secret", "Secret", false },
+		{ "wrong", "secret", false },
+		{ "", "secret", false },
+		{ "\xe2\x85\xa8", "IX", true },        /* ROMAN NUMERAL NINE */
+		{ "sec\xc2\xadret", "secret", true },   /* SOFT HYPHEN */
+		{ "p\xc3\xa4ss w\xc3\xb6rd", "p\xc3\xa4ss w\xc3\xb6rd", true },
+		{ "p\xc3\xa4ss", "pass", false },
+	};
+	static const char *const mechs[] = { "SCRAM-SHA-256", "SCRAM-SHA-1",
+					     "SCRAM-SHA-256-PLUS" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (size_t m = 0; m < sizeof(mechs) / sizeof(mechs[0]); m++) {
+			bool ok;
+
+			client_password = cases[i].client;
+			server_password = cases[i].server;
+			ok = exchange(mechs[m], &cb_exporter, &cb_exporter);
+			CHECK(ok == cases[i].ok);
+			if (ok != cases[i].ok)
+				fprintf(stderr, "  ^ %s, case %zu\n", mechs[m],
+					i);
+		}
+	}
+	client_password = server_password = "secret";
+}
+
 int
 main(void)
 {
@@ -345,5 +387,6 @@ main(void)
 	test_plus_choice();
 	test_plus_header();
 	test_plus_exchange();
+	test_salted_password();
 	return check_done("sasl_test");
 }
