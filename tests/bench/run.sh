@@ -11,6 +11,8 @@
 #   3. intake.sh      a large message, plain and TLS, peak RSS as it grows
 #   4. queue.sh       one queue run of many messages vs as many msmtp calls
 #   5. concurrent.sh  many invocations at once vs a lone one
+#   6. resume.sh      a queue run over STARTTLS + AUTH, one connection per
+#                     account: TLS session resumption on and off
 #
 # Knobs (environment; defaults in brackets), for quick runs:
 #   BENCH_RUNS_SMALL [30]  runs per program in 1 and 2
@@ -20,6 +22,8 @@
 #   BENCH_RUNS_LARGE [3]   runs per program and sink in 3
 #   BENCH_QUEUE_N [1000]   messages in 4;  BENCH_QUEUE_ROUNDS [3]
 #   BENCH_CONC [20]        copies at once in 5;  BENCH_CONC_ROUNDS [5]
+#   BENCH_RESUME_N [100]   messages in 6;  BENCH_RESUME_ACCOUNTS [10];
+#                          BENCH_RESUME_ROUNDS [3]
 #   BENCH_ONLY             e.g. "1 3": only these benchmarks
 set -u
 MAILFERRY=${1:?usage: run.sh MAILFERRY OUT.md}
@@ -68,6 +72,14 @@ t0=$(date +%s)
 	if want 3; then echo; sh "$here/intake.sh" "$MF" "${BENCH_MB:-100}"; fi
 	if want 4; then echo; sh "$here/queue.sh" "$MF"; fi
 	if want 5; then echo; sh "$here/concurrent.sh" "$MF"; fi
+	if want 6; then
+		echo
+		if [ "$(id -u)" = 0 ]; then
+			sh "$here/resume.sh" "$MF"
+		else
+			echo "### 6. TLS session resumption: skipped (the test smarthost needs root)"
+		fi
+	fi
 	echo
 	echo "The whole run took $((($(date +%s) - t0) / 60)) min $((($(date +%s) - t0) % 60)) s;"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
