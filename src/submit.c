@@ -164,6 +164,30 @@ body_produce(void *ctx, deliver_sink_fn sink, void *sink_ctx,
 	       msg_longlines_rewrite_end(src->ll, sink, sink_ctx, err);
 }
 
+static bool
+count_bytes(void *ctx, const char *p, size_t len, struct mf_error *err)
+{
+	(void)p;
+	(void)err;
+	*(unsigned long long *)ctx += len;
+	return true;
+}
+
+/* The body's size on the wire (before dot-stuffing), for SIZE= (RFC 1870
+ * 4). The spool holds the body as it came; re-encoded long lines make it
+ * larger, and only a full pass tells by how much. */
+static bool
+body_size(struct body_source *src, unsigned long long *out,
+	  struct mf_error *err)
+{
+	*out = 0;
+	if (src->ll == NULL) {
+		*out = (unsigned long long)src->spool->size;
+		return true;
+	}
+	return body_produce(src, count_bytes, out, err);
+}
+
 /* The message as it goes on the wire (header block, then the body),
  * for the queue. */
 struct wire_source {
@@ -625,7 +649,8 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 	    !account_qualify_headers(&a, &sub->headers, err))
 		goto out;
 	if (!repair_headers(opts, acct, sender, &sub->headers, err) ||
-	    !msg_headers_write(&sub->headers, &head, err))
+	    !msg_headers_write(&sub->headers, &head, err) ||
+	    !body_size(&body, &size, err))
 		goto out;
 
 	struct deliver_job job = {
@@ -637,8 +662,7 @@ submission_send(struct submission *sub, const struct cli_options *opts,
 		.head_len = head.len,
 		.body = body_produce,
 		.body_ctx = &body,
-		.size = (unsigned long long)head.len +
-			(unsigned long long)sub->spool.size,
+		.size = (unsigned long long)head.len + size,
 		.eight_bit = sub->reader.eight_bit,
 		.dsn_notify = acct->dsn_notify,
 		.dsn_ret = acct->dsn_return == CFG_DSN_RETURN_FULL	? "FULL"
