@@ -35,7 +35,19 @@ static bool
 start_tls(int fd, const struct cfg_account *acct, struct stream **tls,
 	  struct mf_error *err)
 {
+	char endpoint[1024];
+
+	/* Where the connection went: a session is resumed only there. */
+	if (acct->socket)
+		snprintf(endpoint, sizeof(endpoint), "socket %s",
+			 acct->socket);
+	else
+		snprintf(endpoint, sizeof(endpoint), "%s port %u via %s:%u",
+			 acct->host ? acct->host : "", cfg_account_port(acct),
+			 acct->proxy_host ? acct->proxy_host : "",
+			 acct->proxy_port);
 	struct tls_options opts = {
+		.endpoint = endpoint,
 		.trust_file = acct->tls_trust_file,
 		.certcheck = acct->tls_certcheck,
 		.host = acct->host,
@@ -484,8 +496,10 @@ deliver_send(struct deliver_session *ds, const struct deliver_job *job,
 		results[w.index[k]] = w.results[k];
 	wire_envelope_clear(&w);
 	/* After a refusal the dialogue is still in step; after an I/O or
-	 * protocol error (no reply code) it is not. */
-	if (!ok && err->smtp_code == 0 && !ds->smtp.refused_locally)
+	 * protocol error (no reply code), or a 421 (the server closes the
+	 * channel, RFC 5321 4.2.2), it is not. */
+	if (!ok && (err->smtp_code == 0 || err->smtp_code == 421) &&
+	    !ds->smtp.refused_locally)
 		ds->usable = false;
 	/* LMTP: the recipients that got the message have it, whatever the
 	 * others got; results says who is who. */

@@ -43,6 +43,7 @@ tls_resume_key(const struct tls_options *opts)
 	char flags[48];
 
 	buf_init(&b, (size_t)-1);
+	key_field(&b, opts->endpoint);
 	key_field(&b, opts->host);
 	key_field(&b, opts->host_override);
 	key_field(&b, opts->trust_file ? opts->trust_file : "system");

@@ -12,11 +12,12 @@
 
 struct tls_options;
 
-/* The key sessions are kept under (owned): every option that decides
- * whom the client trusts and how it presents itself, so that a session
- * is never resumed under a policy other than the one that verified the
- * server (another trust file, a pin, certcheck off, another client
- * certificate, other priorities, another name). */
+/* The key sessions are kept under (owned): the endpoint, and every
+ * option that decides whom the client trusts and how it presents itself,
+ * so that a session is never resumed under a policy other than the one
+ * that verified the server (another trust file, a pin, certcheck off,
+ * another client certificate, other priorities, another name), nor
+ * offered to another server. */
 char *tls_resume_key(const struct tls_options *opts);
 
 /* Offer the session kept under key, if any, to session (a client session

@@ -37,6 +37,9 @@ struct tls_options {
 	const char *host_override; /* the name to verify and send as SNI */
 	unsigned min_dh_prime_bits; /* deprecated (priorities set it); 0: the
 				      * library default */
+	/* Where the connection goes (host and port, socket, proxy), as
+	 * text: a kept session is offered only to the same endpoint. */
+	const char *endpoint;
 };
 
 /* Parse "AB:CD:..." (hex digit pairs, either case, separated by colons)
@@ -73,7 +76,8 @@ bool tls_stream_start(int fd, const struct tls_options *opts,
 		      struct stream **out, struct mf_error *err);
 
 /* A session closed with tls_stream's close() is kept in memory, under the
- * verification policy of its options (tls/resume.h), and the next
+ * endpoint and the verification policy of its options (tls/resume.c,
+ * which defines this function), and the next
  * tls_stream_start() with the same policy offers to resume it: a queue
  * run's second connection to a server skips the certificate exchange.
  * This wipes and frees every kept session (main() calls it at exit). */

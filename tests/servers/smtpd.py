@@ -13,7 +13,7 @@ Usage
            [--hostname NAME] [--idle-timeout SECONDS]
            [--unix-socket PATH]
            [--tls-client-ca CA [--tls-require-client-cert]]
-           [--lmtp]
+           [--tls-curve NAME] [--lmtp]
 
 Only loopback listen addresses are accepted.  --port 0 picks a free port; the
 port is written to --port-file (temp file + rename) once the server listens.
@@ -26,6 +26,18 @@ removed at exit); the port file then holds the path.
 the PEM file CA; --tls-require-client-cert refuses the handshake without
 one.  The certificate's subject is recorded (client_cert) and logged as
 "S: <TLS client certificate SUBJECT>" or "S: <TLS no client certificate>".
+--tls-curve NAME: offer only this key exchange group (an OpenSSL curve
+name such as prime256v1 or secp384r1; SSLContext.set_ecdh_curve, which on
+OpenSSL 3 restricts the TLS 1.3 groups too), so a client whose only key
+share is for another group (X25519) gets a HelloRetryRequest, and one
+that does not offer the group at all fails the handshake.  A handshake in
+which the server sent a HelloRetryRequest (the client's key shares did not
+fit; the client sent a second ClientHello) logs "S: <TLS HelloRetryRequest>"
+just before its "<TLS established ...>" line (on Pythons whose ssl module
+has the SSLContext._msg_callback hook; CPython 3.8 and later).
+TLS sessions can be resumed (OpenSSL's default TLS 1.3 tickets; one
+context for the whole server run, so a ticket from one session is good
+for the next).
 
 Recording (--record DIR)
 ------------------------
@@ -40,6 +52,8 @@ Every accepted transaction (2xx reply to the final ".") becomes DIR/NNNN/
            every line that starts with "." is removed)
   helo     last EHLO/HELO (LMTP: LHLO) command line
   tls      "yes" or "no"
+  resumed  "yes" (the TLS session was resumed) or "no" (full handshake,
+           or no TLS)
   auth     authenticated user name, or empty
   sni      TLS server name sent by the client (empty if none / no TLS)
   client_cert  subject of the client's TLS certificate, "CN=...,O=..."
@@ -49,7 +63,11 @@ DIR/transcript.log gets "C: <line>" / "S: <line>" for every line of every
 session, written before the reply is sent.  DATA content is logged as
 "C: <DATA n bytes>".  Pseudo lines in angle brackets report events:
 "C: <EOF>", "S: <close>", "S: <drop>", "S: <reset>", "S: <stall Ns>",
-"S: <raw N bytes: ...>", "S: <TLS established TLSv1.3 CIPHER sni=NAME>",
+"S: <raw N bytes: ...>", "S: <TLS established TLSv1.3 CIPHER sni=NAME>"
+(with " resumed" before the ">" when the client resumed an earlier session,
+e.g. "S: <TLS established TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost
+resumed>" on one line),
+"S: <TLS HelloRetryRequest>" (see --tls-curve),
 "S: <TLS handshake failed: ...>", "S: <timeout>".  A "--- session N" line
 starts each session and is repeated whenever lines of another session were
 written in between (concurrent sessions).
@@ -390,12 +408,20 @@ class Server:
             self.tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls_ctx.load_cert_chain(args.tls_cert, args.tls_key)
             self.tls_ctx.sni_callback = self._sni_cb
+            if args.tls_curve:
+                # On OpenSSL 3 this limits the TLS 1.3 groups as well.
+                self.tls_ctx.set_ecdh_curve(args.tls_curve)
             if args.tls_client_ca:
                 self.tls_ctx.load_verify_locations(args.tls_client_ca)
                 self.tls_ctx.verify_mode = (
                     ssl.CERT_REQUIRED if args.tls_require_client_cert
                     else ssl.CERT_OPTIONAL)
         self.sni_local = threading.local()
+        if (self.tls_ctx and hasattr(self.tls_ctx, "_msg_callback") and
+                hasattr(ssl, "_TLSMessageType")):
+            # (CPython's message hook, undocumented: without it the
+            # HelloRetryRequest line is simply not written)
+            self.tls_ctx._msg_callback = self._tls_msg_cb
         if args.script:
             self.load_script(initial=True)
 
@@ -403,6 +429,15 @@ class Server:
     def _sni_cb(self, sslobj, name, ctx):
         self.sni_local.name = name
         return None
+
+    def _tls_msg_cb(self, conn, direction, version, content_type, msg_type,
+                    data):
+        # Count the ClientHellos of a handshake: a second one answers a
+        # HelloRetryRequest (RFC 8446 4.1.4).
+        if (direction == "read" and
+                content_type == ssl._TLSContentType.HANDSHAKE and
+                msg_type == ssl._TLSMessageType.CLIENT_HELLO):
+            self.sni_local.hellos = getattr(self.sni_local, "hellos", 0) + 1
 
     def _scan_seq(self):
         best = 0
@@ -568,6 +603,7 @@ class Server:
             "message": unstuffed,
             "helo": sess.helo_line or b"",
             "tls": b"yes" if sess.tls else b"no",
+            "resumed": b"yes" if sess.tls_resumed else b"no",
             "auth": (sess.auth_user or "").encode(),
             "sni": (sess.sni or "").encode(),
             "client_cert": (sess.client_cert or "").encode(),
@@ -627,6 +663,7 @@ class Session:
         self.number = number
         self.buf = bytearray()
         self.tls = False
+        self.tls_resumed = False
         self.sni = None
         self.client_cert = None
         self.no_service = False
@@ -856,6 +893,7 @@ class Session:
     def start_tls(self):
         ctx = self.server.tls_ctx
         self.server.sni_local.name = None
+        self.server.sni_local.hellos = 0
         self.sock.settimeout(15)
         try:
             self.sock = ctx.wrap_socket(self.sock, server_side=True)
@@ -865,11 +903,15 @@ class Session:
         with self.server.session_lock:
             self.server.active[self.number] = self.sock
         self.sni = self.server.sni_local.name
+        if self.server.sni_local.hellos > 1:
+            self.log("S", b"<TLS HelloRetryRequest>")
         self.tls = True
+        self.tls_resumed = bool(self.sock.session_reused)
         ver = self.sock.version() or "?"
         ciph = (self.sock.cipher() or ("?",))[0]
-        self.log("S", ("<TLS established %s %s sni=%s>" %
-                       (ver, ciph, self.sni or "")).encode())
+        self.log("S", ("<TLS established %s %s sni=%s%s>" %
+                       (ver, ciph, self.sni or "",
+                        " resumed" if self.tls_resumed else "")).encode())
         if self.server.args.tls_client_ca:
             self.client_cert = client_subject(self.sock.getpeercert())
             self.log("S", ("<TLS client certificate %s>" % self.client_cert
@@ -1373,6 +1415,7 @@ def main():
     p.add_argument("--unix-socket")
     p.add_argument("--tls-client-ca")
     p.add_argument("--tls-require-client-cert", action="store_true")
+    p.add_argument("--tls-curve")
     p.add_argument("--lmtp", action="store_true")
     a = p.parse_args()
     if bool(a.tls_cert) != bool(a.tls_key):
@@ -1381,13 +1424,15 @@ def main():
         p.error("--tls-client-ca needs --tls-cert/--tls-key")
     if a.tls_require_client_cert and not a.tls_client_ca:
         p.error("--tls-require-client-cert needs --tls-client-ca")
+    if a.tls_curve and not a.tls_cert:
+        p.error("--tls-curve needs --tls-cert/--tls-key")
     if a.implicit_tls and not a.tls_cert:
         p.error("--implicit-tls needs --tls-cert/--tls-key")
     if bool(a.auth_user) != (a.auth_password is not None):
         p.error("--auth-user and --auth-password go together")
     try:
         server = Server(a)
-    except (OSError, ScriptError, ssl.SSLError) as e:
+    except (OSError, ScriptError, ssl.SSLError, ValueError) as e:
         sys.exit("smtpd.py: %s" % e)
 
     def on_signal(signum, frame):

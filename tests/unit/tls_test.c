@@ -10,11 +10,16 @@
  * the client's (tls_stream_channel_binding) must be the same bytes:
  * tls-exporter on TLS 1.3 (RFC 9266), tls-unique on TLS 1.2 (RFC 5929),
  * and none on TLS 1.2 without the extended master secret (RFC 7627).
- * tls_stream_info must describe the certificate that was made. */
+ * tls_stream_info must describe the certificate that was made.
+ *
+ * tls_resume_key (tls/resume.h): the key resumable sessions are kept
+ * under changes with every verification option, and its length-prefixed
+ * fields cannot run into each other. */
 #include "config.h"
 
 #include "check.h"
 
+#include "tls/resume.h"
 #include "tls/tls.h"
 #include "util/error.h"
 #include "util/stream.h"
@@ -411,12 +416,179 @@ test_sessions(void)
 	gnutls_x509_privkey_deinit(c.key);
 }
 
+/* Options with every field of the resumption key set. */
+static struct tls_options
+resume_base(void)
+{
+	struct tls_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.trust_file = "/etc/ca.pem";
+	o.certcheck = true;
+	o.host = "mail.example.test";
+	o.timeout = 30;
+	o.fingerprint = SHA256_TEXT;
+	o.crl_file = "/etc/crl.pem";
+	o.cert_file = "/etc/client.pem";
+	o.key_file = "/etc/client-key.pem";
+	o.priorities = "NORMAL";
+	o.host_override = "smtp.example.test";
+	o.min_dh_prime_bits = 2048;
+	o.endpoint = "mail.example.test port 587 via :0";
+	return o;
+}
+
+/* Whether a and b give the same key. */
+static bool
+same_key(const struct tls_options *a, const struct tls_options *b)
+{
+	char *ka = tls_resume_key(a), *kb = tls_resume_key(b);
+	bool same;
+
+	CHECK(ka != NULL && kb != NULL);
+	same = ka && kb && strcmp(ka, kb) == 0;
+	free(ka);
+	free(kb);
+	return same;
+}
+
+static void
+test_resume_key(void)
+{
+	struct tls_options base = resume_base(), o;
+	/* The same text at other addresses: the key is about values. */
+	char *host = strdup(base.host), *prio = strdup(base.priorities);
+	static const struct {
+		const char *host, *host_override;
+	} runs[][2] = {
+		{ { "a", "b:c" }, { "a:b", "c" } },
+		{ { "ab", "c" }, { "a", "bc" } },
+		{ { "1:a", NULL }, { NULL, "1:a" } },
+		{ { "", "3:abc" }, { "3:abc", "" } },
+		{ { "a1", ":b" }, { "a", "1:b" } },
+	};
+
+	/* identical options, identical keys */
+	o = resume_base();
+	CHECK(same_key(&base, &o));
+	o.host = host;
+	o.priorities = prio;
+	CHECK(same_key(&base, &o));
+	/* the timeout is no verification option */
+	o = resume_base();
+	o.timeout = 5;
+	CHECK(same_key(&base, &o));
+
+	/* any one verification option changed: another key */
+	o = resume_base();
+	o.host = "mail2.example.test";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.host_override = "other.example.test";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.host_override = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.trust_file = "/etc/ca2.pem";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.trust_file = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.fingerprint = SHA1_TEXT;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.fingerprint = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.crl_file = "/etc/crl2.pem";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.crl_file = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.cert_file = "/etc/client2.pem";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.key_file = "/etc/client2-key.pem";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.cert_file = NULL;
+	o.key_file = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.priorities = NULL;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.certcheck = false;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.min_dh_prime_bits = 1024;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.min_dh_prime_bits = 0;
+	CHECK(!same_key(&base, &o));
+	/* another endpoint: another port, a proxy, a socket */
+	o = resume_base();
+	o.endpoint = "mail.example.test port 465 via :0";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.endpoint = "mail.example.test port 587 via 127.0.0.1:1080";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.endpoint = "socket /run/smtp.sock";
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.endpoint = NULL;
+	CHECK(!same_key(&base, &o));
+	/* a value moved to another field is another key */
+	o = resume_base();
+	o.cert_file = base.key_file;
+	o.key_file = base.cert_file;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.host = base.host_override;
+	o.host_override = base.host;
+	CHECK(!same_key(&base, &o));
+	o = resume_base();
+	o.crl_file = base.trust_file;
+	o.trust_file = base.crl_file;
+	CHECK(!same_key(&base, &o));
+
+	/* NULL and "system" both mean the system store */
+	o = resume_base();
+	o.trust_file = NULL;
+	base.trust_file = "system";
+	CHECK(same_key(&base, &o));
+	base = resume_base();
+
+	/* fields cannot run into each other */
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		int before = check_failures;
+		struct tls_options a = resume_base(), b = resume_base();
+
+		a.host = runs[i][0].host;
+		a.host_override = runs[i][0].host_override;
+		b.host = runs[i][1].host;
+		b.host_override = runs[i][1].host_override;
+		CHECK(!same_key(&a, &b));
+		report_case("runs", i, before);
+	}
+	free(host);
+	free(prio);
+}
+
 int
 main(void)
 {
 	test_fingerprint_parse();
 	test_fingerprint_format();
 	test_options_check();
+	test_resume_key();
 	test_sessions();
 	return check_done("tls_test");
 }
