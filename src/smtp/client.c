@@ -469,6 +469,20 @@ envelope_has_utf8(const char *from, char *const *rcpts, size_t count)
 	return false;
 }
 
+/* The connection broke while pipelined replies were read (err). When a
+ * reply already read refused MAIL, or said 421 (the server is closing
+ * the channel, RFC 5321 4.2.2) to a recipient, that reply is the reason
+ * to report, with its code and text, rather than the silence after it. */
+static void
+closing_reply(struct mf_error *err, bool mail_refused,
+	      const struct mf_error *mail_err, const struct mf_error *rcpt_err)
+{
+	if (mail_refused && mail_err->smtp_code != 0)
+		*err = *mail_err;
+	else if (rcpt_err && rcpt_err->smtp_code == 421)
+		*err = *rcpt_err;
+}
+
 bool
 smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 	      size_t count, bool body_8bit, unsigned long long size,
@@ -578,8 +592,11 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 		}
 		for (; done < sent; done++) {
 			s->waiting = SMTP_STAGE_RCPT;
-			if (!read_reply(s, err))
+			if (!read_reply(s, err)) {
+				closing_reply(err, mail_read && !mail_ok,
+					      &mail_err, first_rcpt_err);
 				return false;
+			}
 			record_rcpt(s, mail_ok, &mail_err, rcpts[done],
 				    &results[done]);
 			if (results[done].accepted)
@@ -616,8 +633,10 @@ smtp_envelope(struct smtp_session *s, const char *from, char *const *rcpts,
 		return true;
 	}
 	s->waiting = SMTP_STAGE_DATA;
-	if (!read_reply(s, err))
+	if (!read_reply(s, err)) {
+		closing_reply(err, !mail_ok, &mail_err, first_rcpt_err);
 		return false;
+	}
 	data_ok = s->reply.code == 354;
 	if (data_ok && *accepted == 0) {
 		/* A server that accepts DATA without a valid recipient
