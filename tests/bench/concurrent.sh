@@ -51,3 +51,6 @@ echo "copies need at the lone median, spread over this machine's $(nproc) cores:
 echo "the soonest a batch of $N can end (cache-warm copies may need a little less)."
 echo
 python3 "$here/stats.py" "$work" conc "$(nproc)" "$N" mailferry msmtp
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+	python3 "$here/stats.py" "$work" conc-note "$(nproc)" "$N" mailferry >>"$BENCH_SUMMARY"
+fi

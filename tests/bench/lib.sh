@@ -95,6 +95,23 @@ write_rc() {
 	chmod 600 "$f"
 }
 
+# note KEY VALUE...: a figure for the goals table run.sh prints at the
+# end (BENCH_SUMMARY, one "KEY VALUE..." line each; nothing when unset).
+note() {
+	[ -n "${BENCH_SUMMARY:-}" ] && echo "$*" >>"$BENCH_SUMMARY"
+	return 0
+}
+
+# median LABEL: the median wall time of LABEL's runs (nan: none).
+median() {
+	python3 "$here/stats.py" "$BENCH_DIR" median "$1"
+}
+
+# ir_median LABEL: the median instruction count of LABEL (nan: none).
+ir_median() {
+	python3 "$here/stats.py" "$BENCH_DIR" ir "$1" 2>/dev/null | cut -d' ' -f2 | grep . || echo nan
+}
+
 # measure LABEL CMD...: one timed run; stdin is the caller's.
 measure() {
 	label=$1

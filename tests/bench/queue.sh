@@ -66,5 +66,6 @@ echo
 table --ref "msmtp x$N" "mailferry -q ($N queued)" "msmtp x$N" "mailferry x$N" "mailferry -odq x$N"
 m=$(python3 "$here/stats.py" "$work" median "mailferry -q ($N queued)")
 s=$(python3 "$here/stats.py" "$work" median "msmtp x$N")
+note queue "$m" "$s"
 echo
 echo "The queue run is $(python3 -c "print(f'{$s/$m:.0f}' if $m == $m and $m > 0 else '-')") times as fast as $N msmtp invocations (medians)."

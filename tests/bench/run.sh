@@ -40,7 +40,10 @@ command -v valgrind >/dev/null 2>&1 ||
 # A private copy of the binary: others may rebuild ./mailferry meanwhile.
 bin=$(mktemp -d "${TMPDIR:-/tmp}/mf-bench-bin.XXXXXX")
 tmp=$(mktemp "${TMPDIR:-/tmp}/mf-bench-out.XXXXXX")
-trap 'rm -rf "$bin" "$tmp"' EXIT
+# The figures each benchmark notes for the goals table (lib.sh's note).
+BENCH_SUMMARY=$(mktemp "${TMPDIR:-/tmp}/mf-bench-goals.XXXXXX")
+export BENCH_SUMMARY
+trap 'rm -rf "$bin" "$tmp" "$BENCH_SUMMARY" "$tmp.goals"' EXIT
 trap 'exit 130' INT TERM
 cp "$MAILFERRY" "$bin/mailferry"
 chmod 755 "$bin"
@@ -84,5 +87,26 @@ t0=$(date +%s)
 	echo "The whole run took $((($(date +%s) - t0) / 60)) min $((($(date +%s) - t0) % 60)) s;"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee "$tmp"
-cp "$tmp" "$OUT"
+{
+	echo "## The goals of issue 8"
+	echo
+	echo "Each goal against the figures of this run (the tables below): a ratio is"
+	echo "mailferry's median over msmtp's in the same run."
+	echo
+	python3 "$here/stats.py" "$BENCH_SUMMARY" goals
+	echo
+	echo "Goal 5 can only be met when $(nproc) cores can run ${BENCH_CONC:-20} copies within twice a lone"
+	echo "run's wall time: the CPU floor (the CPU time of ${BENCH_CONC:-20} lone runs spread over the"
+	echo "cores, over a lone run's wall time) is the least any batch can take. A"
+	echo "program whose lone run is mostly CPU, as mailferry's is (the STARTTLS and"
+	echo "queue figures show where it goes), has a floor near ${BENCH_CONC:-20}/$(nproc) = $((${BENCH_CONC:-20} / $(nproc)))x on this"
+	echo "machine; msmtp meets the goal because about 90 % of its lone run is"
+	echo "waiting (compare its wall and CPU columns in table 1)."
+	echo
+} | tee "$tmp.goals"
+# The goals go before the first table, after the header.
+awk -v goals="$tmp.goals" '
+	!done && /^### / { while ((getline line < goals) > 0) print line; done = 1 }
+	{ print }
+' "$tmp" >"$OUT"
 echo "bench: wrote $OUT"

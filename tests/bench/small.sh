@@ -37,6 +37,7 @@ echo
 m=$(python3 "$here/stats.py" "$work" median mailferry)
 s=$(python3 "$here/stats.py" "$work" median msmtp)
 b=$(python3 "$here/stats.py" "$work" median baseline)
+note small_wall "$m" "$s"
 echo "baseline is \`true\` under the same harness (posix_spawn, GNU time for the"
 echo "peak RSS, exec): a fixed cost included in every row. Net of it, mailferry takes"
 echo "$(python3 -c "print(f'{($m-$b)/($s-$b):.2f}')" 2>/dev/null || echo '?') of msmtp's wall time (medians)."
@@ -51,4 +52,5 @@ if command -v valgrind >/dev/null 2>&1; then
 	echo "process including the dynamic loader; $IR_RUNS runs each):"
 	echo
 	ir_table mailferry msmtp
+	note small_ir "$(ir_median mailferry)" "$(ir_median msmtp)"
 fi

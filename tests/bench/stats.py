@@ -17,6 +17,14 @@ DIR/LABEL.runs files that lib.sh's `measure` appends to (one line per run:
       the median wall time of LABEL, in seconds.
   stats.py DIR rss LABEL
       the peak RSS of LABEL's runs (the largest), in MiB.
+  stats.py DIR conc-note NCPU BATCH NAME
+      the same figures for NAME as one line for the goals table:
+      "conc LONE_MEDIAN MAX FLOOR SUCCEEDED TOTAL NCPU BATCH".
+  stats.py SUMMARY goals
+      the goals of issue 8 against the figures the benchmarks noted in
+      the file SUMMARY (lib.sh's note): one row per goal, the measured
+      value, and whether it is met; a goal whose benchmark did not run
+      says so.
   stats.py DIR conc NCPU BATCH NAME...
       for the concurrency runs of conc.py (DIR/NAME.lone: runs alone,
       DIR/NAME.conc: runs started together; "wall exit cpu" per line):
@@ -122,6 +130,119 @@ def ir(d, labels):
         print(v[0], int(statistics.median(v)), v[-1])
 
 
+def conc_figures(d, name, ncpu, batch):
+    rows = {}
+    for kind in ("lone", "conc"):
+        try:
+            with open(f"{d}/{name}.{kind}") as f:
+                rows[kind] = [tuple(float(x) for x in line.split()) for line in f if line.strip()]
+        except FileNotFoundError:
+            rows[kind] = []
+    lone = [r[0] for r in rows["lone"] if r[1] == 0]
+    ok = sorted(r[0] for r in rows["conc"] if r[1] == 0)
+    if not lone or not ok:
+        return None, len(ok), len(rows["conc"])
+    cpu_lone = statistics.median(r[2] for r in rows["lone"] if r[1] == 0)
+    return ({"lone": statistics.median(lone), "ok": ok,
+             "floor": batch * cpu_lone / ncpu}, len(ok), len(rows["conc"]))
+
+
+def conc_note(d, ncpu, batch, name):
+    f, n_ok, n_all = conc_figures(d, name, ncpu, batch)
+    if f is None:
+        print(f"conc nan nan nan {n_ok} {n_all} {ncpu} {batch}")
+        return
+    print(f"conc {f['lone']:.6f} {f['ok'][-1]:.6f} {f['floor']:.6f} {n_ok} {n_all} {ncpu} {batch}")
+
+
+def goals(path):
+    notes = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if w:
+                    notes.setdefault(w[0], []).append(w[1:])
+    except FileNotFoundError:
+        pass
+
+    def num(x):
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            return None
+        return None if v != v else v
+
+    def ratio_of(key):
+        if key not in notes:
+            return None
+        a, b = (num(x) for x in notes[key][-1][:2])
+        return a / b if a is not None and b else None
+
+    rows = []
+
+    def at_most(goal, what, key, limit):
+        r = ratio_of(key)
+        if key not in notes:
+            rows.append((goal, what, "not run", "-"))
+        elif r is None:
+            rows.append((goal, what, "failed", "no"))
+        else:
+            rows.append((goal, what, f"{r:.2f}x", "met" if r <= limit else "no"))
+
+    at_most("1", "small message, plain: wall <= 0.15x msmtp", "small_wall", 0.15)
+    at_most("1", "small message, plain: instructions <= 0.6x", "small_ir", 0.6)
+    at_most("2", "small message, STARTTLS + AUTH: wall <= 0.15x", "tls_wall", 0.15)
+    at_most("2", "small message, STARTTLS + AUTH: instructions <= 0.7x", "tls_ir", 0.7)
+    at_most("3", "large message, plain into smtp-sink: wall <= 0.35x", "large_wall_smtp-sink", 0.35)
+    at_most("3", "large message, plain into sink.py: wall <= 0.35x", "large_wall_sink.py", 0.35)
+    at_most("3", "large message, TLS: wall <= 0.5x", "large_wall_tls", 0.5)
+    # peak RSS: "large_rss PROGRAM MIB PLAIN TLS"
+    rss = {}
+    for w in notes.get("large_rss", []):
+        if len(w) == 4:
+            rss[(w[0], int(w[1]))] = (num(w[2]), num(w[3]))
+    sizes = sorted({mb for (_, mb) in rss})
+    if not sizes:
+        rows.append(("3", "peak RSS no higher than msmtp's, flat as the size grows", "not run", "-"))
+    else:
+        big = sizes[-1]
+        mf, ms = rss.get(("mailferry", big)), rss.get(("msmtp", big))
+        if mf and ms and None not in mf + ms:
+            ok = mf[0] <= ms[0] and mf[1] <= ms[1]
+            rows.append(("3", f"peak RSS at {big} MiB no higher than msmtp's (plain, TLS)",
+                         f"{mf[0]:.1f}/{mf[1]:.1f} MiB against {ms[0]:.1f}/{ms[1]:.1f}",
+                         "met" if ok else "no"))
+        if len(sizes) > 1:
+            small = rss.get(("mailferry", sizes[0]))
+            if small and mf and None not in small + mf:
+                growth = max(mf[0] - small[0], mf[1] - small[1])
+                rows.append(("3", f"peak RSS flat from {sizes[0]} to {big} MiB (grows < 1 MiB)",
+                             f"+{growth:.1f} MiB", "met" if growth < 1.0 else "no"))
+    q = ratio_of("queue")
+    if "queue" not in notes:
+        rows.append(("4", "queue run >= 20x faster than as many msmtp calls", "not run", "-"))
+    else:
+        rows.append(("4", "queue run >= 20x faster than as many msmtp calls",
+                     f"{1 / q:.0f}x" if q else "failed", "met" if q and 1 / q >= 20 else "no"))
+    if "conc" not in notes:
+        rows.append(("5", "concurrent invocations: all succeed", "not run", "-"))
+        rows.append(("5", "concurrent invocations: none slower than 2x a lone one", "not run", "-"))
+    else:
+        lone, mx, floor, n_ok, n_all, ncpu, batch = notes["conc"][-1][:7]
+        lone, mx, floor = num(lone), num(mx), num(floor)
+        rows.append(("5", f"{batch} concurrent invocations: all succeed", f"{n_ok}/{n_all}",
+                     "met" if n_ok == n_all and n_all != "0" else "no"))
+        if lone and mx:
+            rows.append(("5", f"{batch} concurrent invocations: none slower than 2x a lone one",
+                         f"{mx / lone:.2f}x (CPU floor {floor / lone:.2f}x on {ncpu} cores)",
+                         "met" if mx / lone <= 2 else "no"))
+    print("| goal | what | measured | met |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
 def conc(d, ncpu, batch, names):
     print("| program | lone median | concurrent min | concurrent median | concurrent max"
           " | max / lone | median / lone | succeeded | CPU floor of a batch |")
@@ -160,6 +281,10 @@ def main():
         print(f"{r['med']:.6f}" if r else "nan")
     elif cmd == "conc":
         conc(d, int(rest[0]), int(rest[1]), rest[2:])
+    elif cmd == "conc-note":
+        conc_note(d, int(rest[0]), int(rest[1]), rest[2])
+    elif cmd == "goals":
+        goals(d)
     elif cmd == "rss":
         r, _ = summary(d, rest[0])
         print(f"{r['rss']:.1f}" if r else "-")

@@ -45,6 +45,7 @@ for i in $(seq "$RUNS"); do
 	measure mailferry-auth-on "$MAILFERRY" -C "$work/rc.on" -i -f cron@example.org root@example.org <"$work/small.eml"
 done
 table mailferry msmtp mailferry-auth-on
+note tls_wall "$(median mailferry)" "$(median msmtp)"
 
 if command -v valgrind >/dev/null 2>&1; then
 	for i in $(seq "$IR_RUNS"); do
@@ -56,6 +57,7 @@ if command -v valgrind >/dev/null 2>&1; then
 	echo "Instructions executed for one message (callgrind, whole process; $IR_RUNS runs each):"
 	echo
 	ir_table mailferry msmtp mailferry-auth-on
+	note tls_ir "$(ir_median mailferry)" "$(ir_median msmtp)"
 	echo
 	echo "Where mailferry's instructions go (\`auth plain\`, last callgrind run,"
 	echo "own cost per function):"
