@@ -792,6 +792,18 @@ run_group(struct group *g, struct deliver_session *ds)
 
 static struct deliver_session *group_open(struct group *g);
 
+/* Whether a message of the group that was due at the listing has not had
+ * its attempt in this run yet. */
+static bool
+group_has_untried(const struct group *g)
+{
+	for (size_t i = 0; i < g->count; i++)
+		if (same_account(g->entries[i].account, g->account) &&
+		    is_due(&g->entries[i], g->force, g->now) && !g->tried[i])
+			return true;
+	return false;
+}
+
 /* Run the group's due messages over *ds (open), each attempted once. When
  * the connection breaks (a server that closes after so many messages, a
  * 421 between transactions), a new one is opened for the messages not
@@ -807,7 +819,8 @@ run_group_reconnecting(struct group *g, struct deliver_session **ds)
 	for (;;) {
 		g->delivered = 0;
 		group_each(g, send_fn, *ds);
-		if (deliver_session_usable(*ds) || g->delivered == 0)
+		if (deliver_session_usable(*ds) || g->delivered == 0 ||
+		    !group_has_untried(g))
 			break;
 		log_debug("queue run for %s: the connection was lost after "
 			  "delivering %zu; connecting again for the rest",
