@@ -51,7 +51,14 @@ struct sasl_session {
 	char *user;           /* token mechanisms: copies, wiped */
 	char *token;
 	unsigned steps;
+	const char *refused; /* why our end stopped the exchange, or NULL */
 };
+
+/* The most SCRAM iterations a server may ask for (RFC 7677 asks for at
+ * least 4096; servers use up to about 100 000). Each costs two
+ * compressions: a server asking for 2^32 would keep us busy for an hour,
+ * past any timeout, since no byte is awaited meanwhile. */
+#define SCRAM_MAX_ITERATIONS 1000000UL
 
 /* Strongest first. PLAIN, LOGIN and the bearer tokens only over TLS.
  * explicit: never chosen by "auth on", only by name (msmtp does the
@@ -233,7 +240,7 @@ sasl_session_new(const char *server_mechs, const char *wanted,
 static int
 salted_password(Gsasl_session *sctx)
 {
-	const struct sasl_session *s = gsasl_session_hook_get(sctx);
+	struct sasl_session *s = gsasl_session_hook_get(sctx);
 	const char *password = gsasl_property_fast(sctx, GSASL_PASSWORD);
 	const char *iter_text = gsasl_property_fast(sctx, GSASL_SCRAM_ITER);
 	const char *salt64 = gsasl_property_fast(sctx, GSASL_SCRAM_SALT);
@@ -262,6 +269,14 @@ salted_password(Gsasl_session *sctx)
 	if (*iter_text < '0' || *iter_text > '9' || *end != '\0' ||
 	    errno != 0 || iter == 0 || iter > UINT_MAX)
 		return GSASL_NO_CALLBACK;
+	if (iter > SCRAM_MAX_ITERATIONS) {
+		/* Without the password libgsasl cannot compute it either:
+		 * the step fails, and s->refused says why. */
+		s->refused = "the server asks for more than 1000000 "
+			     "iterations";
+		gsasl_property_free(sctx, GSASL_PASSWORD);
+		return GSASL_NO_CALLBACK;
+	}
 	/* libgsasl prepares the password the same way (RFC 4013, unassigned
 	 * code points allowed: a stored query, RFC 3454 section 7). */
 	if (gsasl_saslprep(password, GSASL_ALLOW_UNASSIGNED, &prepped,
@@ -477,8 +492,11 @@ sasl_session_step(struct sasl_session *s, const char *challenge, char **out,
 			secret_wipe(gout, strlen(gout));
 			gsasl_free(gout);
 		}
-		if (rc == GSASL_AUTHENTICATION_ERROR ||
-		    rc == GSASL_MECHANISM_PARSE_ERROR)
+		if (s->refused)
+			err_set(err, EX_PROTOCOL, ERR_PERMANENT, "AUTH %s: %s",
+				s->mech, s->refused);
+		else if (rc == GSASL_AUTHENTICATION_ERROR ||
+			 rc == GSASL_MECHANISM_PARSE_ERROR)
 			err_set(err, EX_NOPERM, ERR_PERMANENT,
 				"AUTH %s: the server's answer is not valid "
 				"(%s)", s->mech, gsasl_strerror(rc));

@@ -11,6 +11,7 @@
 #include "util/secret.h"
 
 #include <gsasl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -250,6 +251,8 @@ test_plus_header(void)
 /* libgsasl's SCRAM server needs the password from a callback. */
 static const char *server_password = "secret";
 static const char *client_password = "secret";
+static const char *server_iterations; /* NULL: libgsasl's default */
+static char last_error[512];          /* the client's, from exchange() */
 
 static int
 server_callback(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
@@ -285,6 +288,10 @@ exchange(const char *mech, const struct sasl_channel_binding *client_cb,
 	gsasl_callback_set(ctx, server_callback);
 	if (gsasl_server_start(ctx, mech, &server) != GSASL_OK)
 		goto out;
+	if (server_iterations)
+		gsasl_property_set(server, GSASL_SCRAM_ITER,
+				   server_iterations);
+	last_error[0] = '\0';
 	if (gsasl_base64_to((const char *)server_cb->data, server_cb->len,
 			    &b64, &b64_len) != GSASL_OK)
 		goto out;
@@ -310,6 +317,8 @@ exchange(const char *mech, const struct sasl_channel_binding *client_cb,
 			break;
 	}
 	ok = st == SASL_STEP_DONE && rc == GSASL_OK;
+	if (err_isset(&err))
+		snprintf(last_error, sizeof(last_error), "%s", err.msg);
 out:
 	secret_free(c_out);
 	gsasl_free(s_out);
@@ -379,6 +388,24 @@ test_salted_password(void)
 	client_password = server_password = "secret";
 }
 
+/* The iteration count is the server's to choose, within reason: an
+ * unusual but sane one works, one that would keep the client computing
+ * for minutes is refused at once, saying why. */
+static void
+test_iterations(void)
+{
+	server_iterations = "10000";
+	CHECK(exchange("SCRAM-SHA-256", &cb_exporter, &cb_exporter));
+	CHECK(exchange("SCRAM-SHA-1", &cb_exporter, &cb_exporter));
+	server_iterations = "1000001";
+	CHECK(!exchange("SCRAM-SHA-256", &cb_exporter, &cb_exporter));
+	CHECK(strstr(last_error, "more than 1000000 iterations") != NULL);
+	server_iterations = "4294967295";
+	CHECK(!exchange("SCRAM-SHA-1", &cb_exporter, &cb_exporter));
+	CHECK(strstr(last_error, "more than 1000000 iterations") != NULL);
+	server_iterations = NULL;
+}
+
 int
 main(void)
 {
@@ -388,5 +415,6 @@ main(void)
 	test_plus_header();
 	test_plus_exchange();
 	test_salted_password();
+	test_iterations();
 	return check_done("sasl_test");
 }
