@@ -52,7 +52,7 @@ struct tls_stream {
 	bool pin_mismatch;   /* refused because the fingerprint differs */
 	char got[TLS_FINGERPRINT_TEXT_SIZE];        /* received, pin's digest */
 	char got_sha256[TLS_FINGERPRINT_TEXT_SIZE]; /* received, SHA-256 */
-	char *resume_key; /* tls/resume.h; NULL until the handshake is done */
+	char *resume_key; /* tls/resume.h: where the session is kept at close */
 };
 
 /* The server ended the session with a fatal alert: name it. */
