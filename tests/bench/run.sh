@@ -98,10 +98,11 @@ t0=$(date +%s)
 	echo "Goal 5 can only be met when $(nproc) cores can run ${BENCH_CONC:-20} copies within twice a lone"
 	echo "run's wall time: the CPU floor (the CPU time of ${BENCH_CONC:-20} lone runs spread over the"
 	echo "cores, over a lone run's wall time) is the least any batch can take. A"
-	echo "program whose lone run is mostly CPU, as mailferry's is (the STARTTLS and"
-	echo "queue figures show where it goes), has a floor near ${BENCH_CONC:-20}/$(nproc) = $((${BENCH_CONC:-20} / $(nproc)))x on this"
-	echo "machine; msmtp meets the goal because about 90 % of its lone run is"
-	echo "waiting (compare its wall and CPU columns in table 1)."
+	echo "program whose lone run is mostly CPU, as mailferry's is, has a floor close"
+	echo "to ${BENCH_CONC:-20}/$(nproc) = $((${BENCH_CONC:-20} / $(nproc)))x on this machine (the measured floor is in the table,"
+	echo "and doc/internals/performance.md says where the CPU goes); msmtp meets"
+	echo "the goal because most of its lone run is waiting (compare its wall and"
+	echo "CPU columns in table 1)."
 	echo
 } | tee "$tmp.goals"
 # The goals go before the first table, after the header.
