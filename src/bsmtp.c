@@ -113,7 +113,9 @@ bsmtp_run(const struct cli_options *opts, int in_fd, int out_fd,
 	struct bsmtp b = { .opts = opts };
 	struct fdstream fs;
 	char host[256];
-	struct smtp_server_config cfg = { .host = host };
+	/* SMTPUTF8: the submission path takes UTF-8 addresses (deliver
+	 * sends them as they are, or with A-label domains, or refuses). */
+	struct smtp_server_config cfg = { .host = host, .smtputf8 = true };
 	bool ok;
 
 	bytes_host_name(NULL, host, sizeof(host));

@@ -9,8 +9,10 @@
  * the data). Extensions: PIPELINING (RFC 2920: replies are buffered while
  * more complete commands wait), SIZE (RFC 1870), 8BITMIME (RFC 6152),
  * ENHANCEDSTATUSCODES (RFC 2034, 3463: on every reply but the greeting,
- * the HELO/EHLO answers and 354), DSN parameters (RFC 3461) when
- * configured.
+ * the HELO/EHLO answers and 354), DSN parameters (RFC 3461) and
+ * SMTPUTF8 (RFC 6531: UTF-8 in local parts, quoted strings and domain
+ * labels, well-formed, and only in a transaction whose MAIL said
+ * SMTPUTF8) when configured.
  *
  * Input goes through one fixed buffer of LIMIT_COMMAND_LINE bytes that is
  * read into directly: a command line must fit in it; message data never
@@ -30,6 +32,7 @@
 #include "log/log.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/limits.h"
 #include "util/stream.h"
@@ -355,7 +358,17 @@ struct cursor {
 	const char *p;
 	size_t len; /* what may be scanned: at most SMTP_SERVER_PATH_MAX */
 	size_t i;
+	bool utf8;  /* SMTPUTF8 offered: bytes >= 0x80 may appear (RFC 6531
+		       3.3: UTF8-non-ascii in atext, qtextSMTP, sub-domain);
+		       parse_path checks they form UTF-8 */
 };
+
+/* A byte of a UTF-8 sequence where c allows one. */
+static bool
+utf8_byte(const struct cursor *c, int ch)
+{
+	return c->utf8 && ch >= 0x80;
+}
 
 static int
 peek(const struct cursor *c)
@@ -373,7 +386,8 @@ scan_domain(struct cursor *c)
 		int ch, last = -1;
 
 		while ((ch = peek(c)) >= 0 &&
-		       (is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '_')) {
+		       (is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '_' ||
+			utf8_byte(c, ch))) {
 			if (c->i == start && ch == '-')
 				return false;
 			last = ch;
@@ -413,7 +427,7 @@ scan_dot_string(struct cursor *c)
 	for (;;) {
 		size_t start = c->i;
 
-		while (is_atext(peek(c)))
+		while (is_atext(peek(c)) || utf8_byte(c, peek(c)))
 			c->i++;
 		if (c->i == start)
 			return false;
@@ -436,11 +450,14 @@ scan_quoted(struct cursor *c)
 			return true;
 		}
 		if (ch == '\\') {
+			/* quoted-pairSMTP stays ASCII (RFC 6531 3.3). */
 			c->i++;
 			ch = peek(c);
-		}
-		if (ch < 32 || ch > 126)
+			if (ch < 32 || ch > 126)
+				return false;
+		} else if ((ch < 32 || ch > 126) && !utf8_byte(c, ch)) {
 			return false;
+		}
 		c->i++;
 	}
 }
@@ -457,7 +474,8 @@ path_why(const struct cursor *c, size_t full)
 	if (ch < 0x20 || ch == 0x7f)
 		return "control character in address";
 	if (ch >= 0x80)
-		return "non-ASCII address (SMTPUTF8 is not offered)";
+		return c->utf8 ? "bad address syntax"
+			       : "non-ASCII address (SMTPUTF8 is not offered)";
 	return "bad address syntax";
 }
 
@@ -466,11 +484,12 @@ path_why(const struct cursor *c, size_t full)
  * the mailbox as *mbox (into p) and *mbox_len; a source route is dropped.
  * Otherwise returns why (static text). */
 static const char *
-parse_path(const char *p, size_t n, bool allow_null, size_t *used,
+parse_path(const char *p, size_t n, bool allow_null, bool utf8, size_t *used,
 	   const char **mbox, size_t *mbox_len)
 {
-	struct cursor c = { p, n < SMTP_SERVER_PATH_MAX ? n
-						    : SMTP_SERVER_PATH_MAX, 1 };
+	struct cursor c = { p,
+			    n < SMTP_SERVER_PATH_MAX ? n : SMTP_SERVER_PATH_MAX,
+			    1, utf8 };
 	size_t start;
 
 	if (n == 0 || p[0] != '<')
@@ -512,6 +531,8 @@ parse_path(const char *p, size_t n, bool allow_null, size_t *used,
 	}
 	if (peek(&c) != '>')
 		return path_why(&c, n);
+	if (utf8 && !bytes_utf8_valid(p + start, c.i - start))
+		return "malformed UTF-8 in address";
 	*mbox = p + start;
 	*mbox_len = c.i - start;
 	*used = c.i + 1;
@@ -527,6 +548,7 @@ enum {
 	PARAM_ENVID = 1u << 3,
 	PARAM_NOTIFY = 1u << 4,
 	PARAM_ORCPT = 1u << 5,
+	PARAM_SMTPUTF8 = 1u << 6,
 };
 
 struct params {
@@ -630,6 +652,8 @@ param_one(struct server *sv, bool mail, const char *k, size_t klen,
 		bit = PARAM_NOTIFY;
 	else if (!mail && dsn && word_is(k, klen, "ORCPT"))
 		bit = PARAM_ORCPT;
+	else if (mail && sv->cfg->smtputf8 && word_is(k, klen, "SMTPUTF8"))
+		bit = PARAM_SMTPUTF8;
 	else {
 		smtp_server_reply_set(bad, 555, "5.5.4", "unknown parameter %.*s",
 				      (int)(klen > 64 ? 64 : klen), k);
@@ -641,6 +665,14 @@ param_one(struct server *sv, bool mail, const char *k, size_t klen,
 		return false;
 	}
 	pr->seen |= bit;
+	if (bit == PARAM_SMTPUTF8) {
+		/* A keyword without a value (RFC 6531 3.4). */
+		if (!has_value)
+			return true;
+		smtp_server_reply_set(bad, 501, "5.5.4",
+				      "SMTPUTF8 takes no value");
+		return false;
+	}
 	if (!has_value) {
 		smtp_server_reply_set(bad, 501, "5.5.4",
 				      "parameter %.*s needs a value", (int)klen,
@@ -804,7 +836,7 @@ cmd_helo(struct server *sv, const struct command *cmd, const char *args,
 	}
 	{
 		char size[32];
-		const char *lines[7];
+		const char *lines[8];
 		size_t n = 0;
 
 		if (sv->cfg->size_max)
@@ -819,6 +851,8 @@ cmd_helo(struct server *sv, const struct command *cmd, const char *args,
 		lines[n++] = size;
 		if (sv->cfg->dsn)
 			lines[n++] = "DSN";
+		if (sv->cfg->smtputf8)
+			lines[n++] = "SMTPUTF8";
 		for (size_t i = 0; i < n; i++)
 			put_line(sv, 250, i + 1 == n, "", lines[i]);
 	}
@@ -861,7 +895,8 @@ cmd_mail(struct server *sv, const struct command *cmd, const char *args,
 		reply(sv, 501, "5.5.4", "syntax: MAIL FROM:<address>");
 		return;
 	}
-	why = parse_path(args + off, alen - off, true, &used, &mbox, &mlen);
+	why = parse_path(args + off, alen - off, true, sv->cfg->smtputf8,
+			 &used, &mbox, &mlen);
 	if (why) {
 		reply(sv, 501, "5.1.7", "bad sender address: %s", why);
 		return;
@@ -869,6 +904,12 @@ cmd_mail(struct server *sv, const struct command *cmd, const char *args,
 	off += used;
 	if (!parse_params(sv, true, args + off, alen - off, &pr, &r)) {
 		put_reply(sv, &r, false);
+		return;
+	}
+	/* RFC 6531 3.4: a UTF-8 address only in an SMTPUTF8 transaction. */
+	if (!(pr.seen & PARAM_SMTPUTF8) && bytes_any_high(mbox, mlen)) {
+		reply(sv, 553, "5.6.7",
+		      "non-ASCII sender address needs SMTPUTF8 on MAIL");
 		return;
 	}
 	if (sv->cfg->size_max && pr.size > sv->cfg->size_max) {
@@ -881,6 +922,7 @@ cmd_mail(struct server *sv, const struct command *cmd, const char *args,
 	sv->txn.body = pr.body;
 	sv->txn.size = pr.size;
 	sv->txn.ret = pr.ret;
+	sv->txn.smtputf8 = (pr.seen & PARAM_SMTPUTF8) != 0;
 	if (pr.envid)
 		sv->txn.envid = xmemdup0(pr.envid, pr.envid_len);
 	smtp_server_reply_set(&r, 250, "2.1.0", "sender ok");
@@ -913,7 +955,8 @@ cmd_rcpt(struct server *sv, const struct command *cmd, const char *args,
 		reply(sv, 501, "5.5.4", "syntax: RCPT TO:<address>");
 		return;
 	}
-	why = parse_path(args + off, alen - off, false, &used, &mbox, &mlen);
+	why = parse_path(args + off, alen - off, false, sv->cfg->smtputf8,
+			 &used, &mbox, &mlen);
 	if (why) {
 		reply(sv, 501, "5.1.3", "bad recipient address: %s", why);
 		return;
@@ -921,6 +964,11 @@ cmd_rcpt(struct server *sv, const struct command *cmd, const char *args,
 	off += used;
 	if (!parse_params(sv, false, args + off, alen - off, &pr, &r)) {
 		put_reply(sv, &r, false);
+		return;
+	}
+	if (!sv->txn.smtputf8 && bytes_any_high(mbox, mlen)) {
+		reply(sv, 553, "5.6.7",
+		      "non-ASCII recipient address needs SMTPUTF8 on MAIL");
 		return;
 	}
 	if (sv->txn.rcpt_count >= LIMIT_RECIPIENTS) {

@@ -66,6 +66,7 @@ struct smtp_server_txn {
 	enum smtp_server_body body;
 	unsigned long long size; /* SIZE=, 0 when not given */
 	enum smtp_server_ret ret;
+	bool smtputf8;     /* MAIL said SMTPUTF8 (RFC 6531) */
 	char *envid;       /* ENVID= xtext as given (not decoded), or NULL */
 	struct smtp_server_rcpt *rcpts; /* the accepted recipients */
 	size_t rcpt_count;
@@ -106,6 +107,11 @@ struct smtp_server_config {
 	/* Advertise DSN and accept RET, ENVID, NOTIFY and ORCPT. Without it
 	 * those parameters are refused with 555 like any unknown one. */
 	bool dsn;
+	/* Advertise SMTPUTF8 (RFC 6531) and accept it on MAIL: then paths
+	 * may hold well-formed UTF-8 (local part, quoted string, domain),
+	 * in a transaction whose MAIL said SMTPUTF8 (else 553 5.6.7).
+	 * Without it a non-ASCII path is refused with 501. */
+	bool smtputf8;
 };
 
 /* The top level's part. ctx is passed back to every call. Pointers to

@@ -2,21 +2,24 @@
  * (smtp/server.c): the input is what a `sendmail -bs` caller sends.
  *
  * The first byte picks the set-up: bit 0 offers DSN, bits 1-2 the size
- * limit (none, 64, 4096, 10 MiB), bits 3-7 the read size (0: everything
+ * limit (none, 64, 4096, 10 MiB), bits 3-6 the read size (0: everything
  * at once, else that many bytes per read), so chunk borders land
- * everywhere. The callbacks accept, except that a recipient starting
+ * everywhere, and bit 7 offers SMTPUTF8. The callbacks accept, except that a recipient starting
  * with "bad" is refused, a sender starting with "closing" gets 421, and
  * data_write fails once the message holds "FAIL".
  *
- * Checked on every run: each reply line is "NNN" + ' ' or '-' + printable
- * text + CRLF, at most 512 octets, with a code of 2xx-5xx; every data
- * phase that started ends in exactly one of data_end and data_abort;
+ * Checked on every run: a stored path has no control byte, and bytes
+ * >= 0x80 only as UTF-8 in an SMTPUTF8 transaction; each reply line is
+ * "NNN" + ' ' or '-' + printable text + CRLF, at most 512 octets, with a
+ * code of 2xx-5xx; every data phase that started ends in exactly one of
+ * data_end and data_abort;
  * data_write never gets 0 bytes nor more bytes than were sent; a failure
  * carries an exit code. */
 #include "config.h"
 
 #include "smtp/server.h"
 #include "util/buf.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/stream.h"
 
@@ -76,6 +79,22 @@ struct fz_ctx {
 	struct buf msg; /* the current message, for "FAIL" */
 };
 
+/* A stored path has no control byte; bytes >= 0x80 only in an SMTPUTF8
+ * transaction, and then as well-formed UTF-8. */
+static void
+path_check(const struct smtp_server_txn *txn, const char *path)
+{
+	bool high = false;
+
+	for (const char *q = path; *q; q++) {
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q == 0x7f)
+			abort();
+		high |= (unsigned char)*q >= 0x80;
+	}
+	if (high && (!txn->smtputf8 || !bytes_utf8_valid(path, strlen(path))))
+		abort();
+}
+
 static void
 fz_mail(void *c, const struct smtp_server_txn *txn,
 	struct smtp_server_reply *reply)
@@ -83,6 +102,7 @@ fz_mail(void *c, const struct smtp_server_txn *txn,
 	(void)c;
 	if (txn->from == NULL || txn->rcpt_count != 0 || txn->helo == NULL)
 		abort();
+	path_check(txn, txn->from);
 	if (strncmp(txn->from, "closing", 7) == 0)
 		smtp_server_reply_set(reply, 421, "4.3.2", "closing\r\nnow");
 }
@@ -94,9 +114,7 @@ fz_rcpt(void *c, const struct smtp_server_txn *txn,
 	(void)c;
 	if (txn->from == NULL || rcpt->path == NULL || rcpt->path[0] == '\0')
 		abort();
-	for (const char *q = rcpt->path; *q; q++)
-		if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
-			abort();
+	path_check(txn, rcpt->path);
 	if (strlen(rcpt->path) + 2 > SMTP_SERVER_PATH_MAX)
 		abort();
 	if (strncmp(rcpt->path, "bad", 3) == 0)
@@ -204,7 +222,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned long long limits[] = { 0, 64, 4096,
 						     10485760 };
-	struct smtp_server_config cfg = { "fuzz.example", 0, false };
+	struct smtp_server_config cfg = { "fuzz.example", 0, false, false };
 	struct fz_stream fs;
 	struct fz_ctx ctx;
 	struct mf_error err;
@@ -214,6 +232,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cfg.dsn = data[0] & 1;
 	cfg.size_max = limits[(data[0] >> 1) & 3];
+	cfg.smtputf8 = (data[0] & 0x80) != 0;
 	memset(&fs, 0, sizeof(fs));
 	fs.base.name = "fuzz";
 	fs.base.read = fz_read;
@@ -221,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fs.base.close = fz_close;
 	fs.p = (const char *)data + 1;
 	fs.len = size - 1;
-	fs.max_read = data[0] >> 3;
+	fs.max_read = (data[0] >> 3) & 15;
 	buf_init(&fs.out, 64u * 1024 * 1024);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.input_len = fs.len;

@@ -393,7 +393,7 @@ test_ehlo(void)
 		"RCPT <b@example.org> notify=6 orcpt=rfc822;b+40example.org "
 		"have=0\n"
 		"RCPT <c@example.org> notify=1 orcpt=- have=1\n";
-	const struct smtp_server_config cfg = { "mx.test", 0, true };
+	const struct smtp_server_config cfg = { "mx.test", 0, true, false };
 	static const struct chunk ehlo_only[] = {
 		C("EHLO c\r\n"), { NULL, 0 },
 	};
@@ -848,6 +848,79 @@ test_paths_stored(void)
 	run_clear(&r);
 }
 
+/* SMTPUTF8 (RFC 6531) when configured: advertised; UTF-8 in local parts,
+ * quoted strings and domains, stored as sent, in a transaction whose MAIL
+ * said SMTPUTF8; malformed UTF-8, a non-ASCII quoted pair, a value on the
+ * keyword and UTF-8 outside such a transaction are refused. */
+static void
+test_smtputf8(void)
+{
+	static const struct smtp_server_config cfg = {
+		.host = "mx.test", .size_max = 0, .smtputf8 = true,
+	};
+	static const struct chunk in[] = {
+		C("EHLO c\r\n"
+		  "MAIL FROM:<\xea\xb9\x80@\xec\x98\x88\xec\x8b\x9c.kr> SMTPUTF8\r\n"
+		  "RCPT TO:<\"j\xc3\xb6 d\"@b.example>\r\n"
+		  "RCPT TO:<ascii@b.example>\r\n"
+		  "RCPT TO:<caf\xe9@b.example>\r\n"
+		  "RCPT TO:<\"a\\\xc3\xa9\"@b.example>\r\n"
+		  "RSET\r\n"
+		  "MAIL FROM:<a@b.example>\r\n"
+		  "RCPT TO:<\xc3\xa9@b.example>\r\n"
+		  "RSET\r\n"
+		  "MAIL FROM:<\xc3\xa9@b.example>\r\n"
+		  "MAIL FROM:<a@b.example> SMTPUTF8=yes\r\n"
+		  "QUIT\r\n"),
+		{ NULL, 0 },
+	};
+	static const char want[] =
+		"220 mx.test ESMTP mailferry\r\n|"
+		"250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+		"250-ENHANCEDSTATUSCODES\r\n250-SIZE\r\n250 SMTPUTF8\r\n"
+		"250 2.1.0 sender ok\r\n"
+		"250 2.1.5 recipient ok\r\n"
+		"250 2.1.5 recipient ok\r\n"
+		"501 5.1.3 bad recipient address: malformed UTF-8 in "
+		"address\r\n"
+		"501 5.1.3 bad recipient address: bad address syntax\r\n"
+		"250 2.0.0 ok\r\n"
+		"250 2.1.0 sender ok\r\n"
+		"553 5.6.7 non-ASCII recipient address needs SMTPUTF8 on "
+		"MAIL\r\n"
+		"250 2.0.0 ok\r\n"
+		"553 5.6.7 non-ASCII sender address needs SMTPUTF8 on MAIL\r\n"
+		"501 5.5.4 SMTPUTF8 takes no value\r\n"
+		BYE;
+	static const char events[] =
+		"MAIL <\xea\xb9\x80@\xec\x98\x88\xec\x8b\x9c.kr> helo=c esmtp=1 "
+		"body=- size=0 ret=- envid=- rcpts=0\n"
+		"RCPT <\"j\xc3\xb6 d\"@b.example> notify=0 orcpt=- have=0\n"
+		"RCPT <ascii@b.example> notify=0 orcpt=- have=1\n"
+		"MAIL <a@b.example> helo=c esmtp=1 body=- size=0 ret=- envid=- "
+		"rcpts=0\n";
+	/* Not configured: the keyword is unknown, as before. */
+	static const struct chunk off[] = {
+		C("EHLO c\r\nMAIL FROM:<a@b.example> SMTPUTF8\r\nQUIT\r\n"),
+		{ NULL, 0 },
+	};
+	struct run r;
+
+	rec_init(&r.rec);
+	run_cfg(&r, in, 0, &cfg, &ops);
+	CHECK(r.ok);
+	CHECK_MEM(r.m.written.data, r.m.written.len, want, sizeof(want) - 1);
+	CHECK_STR(buf_cstr(&r.rec.events), events);
+	run_clear(&r);
+
+	rec_init(&r.rec);
+	run_cfg(&r, off, 0, &cfg_default, &ops);
+	CHECK(r.ok);
+	CHECK_WRITTEN(&r, GREETING "|" EHLO_REPLY
+		      "555 5.5.4 unknown parameter SMTPUTF8\r\n" BYE);
+	run_clear(&r);
+}
+
 /* A path of exactly 256 octets passes, 257 does not. */
 static void
 test_path_length(void)
@@ -1173,7 +1246,7 @@ test_data_too_big(void)
 		GREETING "|250 mx.test\r\n250 2.1.0 sender ok\r\n"
 		"250 2.1.5 recipient ok\r\n" GO
 		"|552 5.3.4 message size exceeds the limit of 20 bytes\r\n" BYE;
-	const struct smtp_server_config cfg = { "mx.test", 20, false };
+	const struct smtp_server_config cfg = { "mx.test", 20, false, false };
 	struct run r;
 
 	rec_init(&r.rec);
@@ -1310,7 +1383,8 @@ test_sanitise(void)
 		"250 2.1.5 recipient ok\r\n" GO
 		"|250 2.0.0 queued  250 2.0.0 fake\r\n"
 		"221 2.0.0 evil  250 host closing connection\r\n";
-	const struct smtp_server_config cfg = { "evil\r\n250 host", 0, false };
+	const struct smtp_server_config cfg = { "evil\r\n250 host", 0, false,
+						 false };
 	struct run r;
 
 	rec_init(&r.rec);
@@ -1497,6 +1571,7 @@ main(void)
 	test_streaming();
 	test_error_replies();
 	test_paths_stored();
+	test_smtputf8();
 	test_path_length();
 	test_long_lines();
 	test_too_many_recipients();
