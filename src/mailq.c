@@ -23,7 +23,7 @@ mailq_print(struct queue *q, FILE *out, struct mf_error *err)
 		queue_entries_free(entries, count);
 		return true;
 	}
-	fprintf(out, "%-34s %8s %-20s %s\n", "-Queue ID-", "--Size--",
+	fprintf(out, "%-43s %8s %-20s %s\n", "-Queue ID-", "--Size--",
 		"----Arrival Time----", "-Sender/Recipient-------");
 	for (size_t i = 0; i < count; i++) {
 		const struct queue_entry *e = &entries[i];
@@ -33,14 +33,14 @@ mailq_print(struct queue *q, FILE *out, struct mf_error *err)
 
 		localtime_r(&created, &tm);
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
-		fprintf(out, "%-33s%s %8llu %-20s %s\n", e->id,
+		fprintf(out, "%-42s%s %8llu %-20s %s\n", e->id,
 			e->held ? "!" : " ", e->size, when,
 			*e->sender ? e->sender : "MAILER-DAEMON");
 		if (e->last_error)
-			fprintf(out, "%45s(%s)\n", "", e->last_error);
+			fprintf(out, "%54s(%s)\n", "", e->last_error);
 		for (size_t r = 0; r < e->rcpt_count; r++)
 			if (e->rcpts[r].state == QUEUE_RCPT_PENDING)
-				fprintf(out, "%45s%s\n", "",
+				fprintf(out, "%54s%s\n", "",
 					e->rcpts[r].addr);
 		fprintf(out, "\n");
 		total += e->size;

@@ -711,17 +711,23 @@ random_hex(char out[17], struct mf_error *err)
 	return true;
 }
 
-/* A fresh id: <unix time hex>.<pid>.<16 hex random>. */
+/* A fresh id: <unix time, 8 hex digits>.<its nanoseconds, 8 hex
+ * digits>.<pid>.<16 hex random>. Fixed-width time first, so that ids of
+ * one second sort in the order they were made (queue_list's order); the
+ * pid alone would not do that (9999 sorts after 10000, and pids wrap). */
 static bool
 make_id(char id[QUEUE_ID_SIZE], struct mf_error *err)
 {
+	struct timespec ts;
 	char rnd[17];
 	int n;
 
 	if (!random_hex(rnd, err))
 		return false;
-	n = snprintf(id, QUEUE_ID_SIZE, "%llx.%ld.%s",
-		     (unsigned long long)time(NULL), (long)getpid(), rnd);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(id, QUEUE_ID_SIZE, "%08llx.%08lx.%ld.%s",
+		     (unsigned long long)ts.tv_sec, (unsigned long)ts.tv_nsec,
+		     (long)getpid(), rnd);
 	if (n < 0 || (size_t)n >= QUEUE_ID_SIZE || !id_valid_str(id))
 		BUG("queue: id does not fit");
 	return true;

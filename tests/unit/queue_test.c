@@ -724,6 +724,43 @@ commit_one(struct queue *q, long long created, const char *rcpt,
 	return ok;
 }
 
+/* Messages committed within one second list in the order they came:
+ * ids sort by the time they were made (make_id), not by pid or by their
+ * random part. 40 commits with the same created second. */
+static void
+test_arrival_order(void)
+{
+	enum { N = 40 };
+	static char ids[N][64];
+	char p[256];
+	struct queue q;
+	struct queue_entry *list = NULL;
+	struct mf_error err;
+	size_t n = 0;
+
+	path_in(p, sizeof(p), "order/q/");
+	CHECK(queue_open(p, true, &q, &err));
+	if (q.dirfd < 0)
+		return;
+	for (size_t i = 0; i < N; i++) {
+		struct pattern pt = { 10, (unsigned)i, 0, false };
+		char rcpt[32];
+		snprintf(rcpt, sizeof(rcpt), "o%zu@example.net", i);
+		CHECK(commit_one(&q, 1000, rcpt, &pt, ids[i]));
+	}
+	CHECK(queue_list(&q, &list, &n, &err));
+	CHECK(n == N);
+	for (size_t i = 0; i < n && n == N; i++) {
+		char rcpt[32];
+		snprintf(rcpt, sizeof(rcpt), "o%zu@example.net", i);
+		CHECK_STR(list[i].id, ids[i]);
+		if (list[i].rcpt_count == 1)
+			CHECK_STR(list[i].rcpts[0].addr, rcpt);
+	}
+	queue_entries_free(list, n);
+	queue_close(&q);
+}
+
 static void
 test_directory(void)
 {
@@ -1124,6 +1161,7 @@ main(void)
 		perror("mkdtemp");
 		return 99;
 	}
+	test_arrival_order();
 	test_directory();
 	test_open_refused();
 	test_clean();
