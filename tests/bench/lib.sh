@@ -112,6 +112,28 @@ ir_median() {
 	python3 "$here/stats.py" "$BENCH_DIR" ir "$1" 2>/dev/null | cut -d' ' -f2 | grep . || echo nan
 }
 
+# write_loop FILE: a script "sh FILE N CMD..." that runs CMD N times,
+# stdin the file $MSG, and exits 1 when any run failed.
+write_loop() {
+	cat >"$1" <<'SH'
+n=$1
+shift
+i=0 failed=0
+while [ $i -lt "$n" ]; do
+	"$@" <"$MSG" >/dev/null 2>&1 || failed=$((failed + 1))
+	i=$((i + 1))
+done
+[ $failed -eq 0 ] || { echo "$failed of $n failed" >&2; exit 1; }
+SH
+}
+
+# smarthost_tls: the configuration lines for the test smarthost's
+# submission port (STARTTLS, its CA, its user); after start_smarthost.
+smarthost_tls() {
+	printf 'tls on\ntls_starttls on\ntls_trust_file %s\nuser %s\npassword %s' \
+		"$SMARTHOST_CA" "$SMARTHOST_USER" "$SMARTHOST_PASSWORD"
+}
+
 # measure LABEL CMD...: one timed run; stdin is the caller's.
 measure() {
 	label=$1

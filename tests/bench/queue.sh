@@ -25,16 +25,7 @@ write_rc "$work/rc.q" "$SINK_PORT" "queue_dir $work/queue"
 printf 'From: cron@example.org\nTo: root@example.org\nSubject: cron report\n\nAll jobs finished.\n' >"$work/small.eml"
 
 # loop N CMD...: run CMD N times (stdin: the small message); exit 1 if any failed.
-cat >"$work/loop.sh" <<'SH'
-n=$1
-shift
-i=0 failed=0
-while [ $i -lt "$n" ]; do
-	"$@" <"$MSG" >/dev/null 2>&1 || failed=$((failed + 1))
-	i=$((i + 1))
-done
-[ $failed -eq 0 ] || { echo "$failed of $n failed" >&2; exit 1; }
-SH
+write_loop "$work/loop.sh"
 export MSG="$work/small.eml"
 queued() { find "$work/queue/env" -type f 2>/dev/null | wc -l; }
 

@@ -25,11 +25,7 @@ BENCH_DIR=$work
 trap 'bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 start_smarthost "$work"
-tls="tls on
-tls_starttls on
-tls_trust_file $SMARTHOST_CA
-user $SMARTHOST_USER
-password $SMARTHOST_PASSWORD
+tls="$(smarthost_tls)
 auth plain"
 accounts() {
 	i=1
@@ -68,16 +64,7 @@ after() {
 		rm -rf "$work/queue"
 	fi
 }
-cat >"$work/loop.sh" <<'SH'
-n=$1
-shift
-i=0 failed=0
-while [ $i -lt "$n" ]; do
-	"$@" <"$MSG" >/dev/null 2>&1 || failed=$((failed + 1))
-	i=$((i + 1))
-done
-[ $failed -eq 0 ] || { echo "$failed of $n failed" >&2; exit 1; }
-SH
+write_loop "$work/loop.sh"
 export MSG="$work/small.eml"
 
 # one unmeasured round: Postfix starts its smtpd processes, Dovecot auth

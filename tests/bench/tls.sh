@@ -20,11 +20,7 @@ BENCH_DIR=$work
 trap 'bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 start_smarthost "$work"
-tls="tls on
-tls_starttls on
-tls_trust_file $SMARTHOST_CA
-user $SMARTHOST_USER
-password $SMARTHOST_PASSWORD"
+tls=$(smarthost_tls)
 write_rc "$work/rc" "$SMARTHOST_SUBMISSION_PORT" "$tls" "auth plain"
 write_rc "$work/rc.on" "$SMARTHOST_SUBMISSION_PORT" "$tls" "auth on"
 printf 'From: cron@example.org\nTo: root@example.org\nSubject: cron report\n\nAll jobs finished.\n' >"$work/small.eml"
